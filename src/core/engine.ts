@@ -1,0 +1,42 @@
+/**
+ * The tensor engine: tfjs with the wasm backend by default and the pure-JS cpu backend as a
+ * fallback. `initEngine` must be awaited once before the first tensor op; it registers the wasm
+ * kernels that tfjs lacks (see ./kernels) so that gradients through conv2d and gather work.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerMissingWasmKernels } from './kernels/index.js';
+
+export type BackendName = 'wasm' | 'cpu';
+export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
+
+let current: BackendName | null = null;
+
+export interface EngineOptions {
+  /** Backend to use; default from AUV_BACKEND or 'wasm'. */
+  backend?: BackendName;
+}
+
+/** Select and initialise the backend. Safe to call more than once. */
+export async function initEngine(opts: EngineOptions = {}): Promise<BackendName> {
+  const wanted = opts.backend ?? (process.env.AUV_BACKEND as BackendName | undefined) ?? 'wasm';
+  if (!BACKENDS.includes(wanted)) {
+    throw new Error(`unknown backend '${wanted}': allowed values are ${BACKENDS.join(', ')}`);
+  }
+  if (current === wanted && tf.getBackend() === wanted) return wanted;
+  if (wanted === 'wasm') registerMissingWasmKernels();
+  const ok = await tf.setBackend(wanted);
+  if (!ok) throw new Error(`the ${wanted} backend failed to initialise`);
+  await tf.ready();
+  // Production mode skips per-op NaN checks; we keep our own checks in the training loops.
+  tf.env().set('PROD', true);
+  current = wanted;
+  return wanted;
+}
+
+/** The backend in use (initEngine must have run). */
+export function engineBackend(): BackendName {
+  return (current ?? tf.getBackend()) as BackendName;
+}
+
+export { tf };
