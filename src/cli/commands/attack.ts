@@ -1,4 +1,4 @@
-/** `auv-fusion attack ...` commands. */
+/** `auv-fusion attack <name> ...` commands: every attack */
 import type { Command } from 'commander';
 
 export function registerAttackCommands(program: Command): void {

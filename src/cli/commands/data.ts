@@ -1,4 +1,4 @@
-/** `auv-fusion data ...` commands. */
+/** `auv-fusion data synth|inspect ...` commands: datasets */
 import type { Command } from 'commander';
 
 export function registerDataCommands(program: Command): void {

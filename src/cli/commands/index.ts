@@ -1,15 +1,21 @@
-/** Registers every command group. Each group owns one file in this folder. */
+/** Registers every command group. Each file in this folder owns its commands. */
 import type { Command } from 'commander';
+import { registerExperimentCommands } from './experiment.js';
 import { registerDataCommands } from './data.js';
+import { registerDataImportCommands } from './data-import.js';
 import { registerTrainCommands } from './train.js';
+import { registerTrainDiffusionCommands } from './train-diffusion.js';
+import { registerTrainSurrogateCommands } from './train-surrogate.js';
 import { registerAttackCommands } from './attack.js';
 import { registerMetricsCommands } from './metrics.js';
-import { registerExperimentCommands } from './experiment.js';
 
 export function registerCommands(program: Command): void {
   registerExperimentCommands(program); // demo, run
-  registerDataCommands(program); // data synth | inspect | import
-  registerTrainCommands(program); // train encoders | victims | surrogate | diffusion
+  registerDataCommands(program); // data synth | inspect
+  registerDataImportCommands(program); // data import
+  registerTrainCommands(program); // train encoders | victims
+  registerTrainDiffusionCommands(program); // train diffusion
+  registerTrainSurrogateCommands(program); // train surrogate
   registerAttackCommands(program); // attack <name>
   registerMetricsCommands(program); // metrics image
 }

@@ -1,4 +1,4 @@
-/** `auv-fusion metrics ...` commands. */
+/** `auv-fusion metrics image ...` commands: image metrics */
 import type { Command } from 'commander';
 
 export function registerMetricsCommands(program: Command): void {
