@@ -1,0 +1,17 @@
+/** The data layer: dataset contract, split, synthetic catalogue, folder format. */
+export * from './dataset.js';
+export { leaveOneOutSplit, itemsWithoutTraining, type SplitOptions } from './split.js';
+export {
+  synthesizeCatalogue,
+  catalogueParams,
+  attributeVector,
+  SynthImageSource,
+  PROFILE_PARAMS,
+  CATALOGUE_PROFILES,
+  type CatalogueProfile,
+  type CatalogueParams,
+  type CatalogueOptions,
+  type SynthDataset,
+  type UserTaste,
+} from './synth/catalogue.js';
+export { renderItem, CATEGORIES, COLOURS, PATTERNS, type ItemAttributes } from './synth/raster.js';
