@@ -15,3 +15,15 @@ export {
   type UserTaste,
 } from './synth/catalogue.js';
 export { renderItem, CATEGORIES, COLOURS, PATTERNS, type ItemAttributes } from './synth/raster.js';
+export {
+  readDatasetFolder,
+  writeDatasetFolder,
+  decodeImage,
+  FolderImageSource,
+  FOLDER_FORMAT,
+  type FolderDataset,
+  type ReadFolderOptions,
+  type WriteFolderOptions,
+  type DatasetJson,
+} from './folder-format.js';
+export { encodePngRgb, contactSheet } from './png.js';

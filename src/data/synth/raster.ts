@@ -4,7 +4,7 @@
  * half-annuli), filled with a colour pattern, lit by a soft vertical gradient and drawn over a light
  * product-shot background with a soft floor shadow. Antialiasing by regular supersampling.
  *
- * Output: size*size*3 float32 in [0,1], HWC, row-major.
+ * Output: size*size*3 float32 in [0,1] (multiples of 1/255, like a decoded 8-bit image), HWC.
  */
 
 export const CATEGORIES = ['t-shirt', 'dress', 'trousers', 'shoe', 'bag', 'hat', 'skirt', 'jacket'] as const;
@@ -372,6 +372,7 @@ export function renderItem(a: ItemAttributes, size: number, out = new Float32Arr
   return out;
 }
 
+/** Clamp to [0,1] and quantise to k/255, so a PNG round trip is exact. */
 function clamp01(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return Math.round((x < 0 ? 0 : x > 1 ? 1 : x) * 255) / 255;
 }
