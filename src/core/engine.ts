@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { ConfigError } from './errors.js';
 import { registerMissingWasmKernels } from './kernels/index.js';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -21,7 +22,7 @@ export interface EngineOptions {
 export async function initEngine(opts: EngineOptions = {}): Promise<BackendName> {
   const wanted = opts.backend ?? (process.env.AUV_BACKEND as BackendName | undefined) ?? 'wasm';
   if (!BACKENDS.includes(wanted)) {
-    throw new Error(`unknown backend '${wanted}': allowed values are ${BACKENDS.join(', ')}`);
+    throw new ConfigError(`unknown backend '${wanted}' (AUV_BACKEND / --backend): allowed values are ${BACKENDS.join(', ')}`);
   }
   if (current === wanted && tf.getBackend() === wanted) return wanted;
   if (wanted === 'wasm') registerMissingWasmKernels();

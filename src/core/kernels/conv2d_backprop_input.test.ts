@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../engine.js';
+import { onBackend, relError, testValues } from './compare.js';
+import { conv2dBackpropInputConfig } from './conv2d_backprop_input.js';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+const CASES: [number[], number[], number | [number, number], Pad][] = [
+  [[1, 5, 5, 1], [3, 3, 1, 1], 1, 'same'],
+  [[2, 7, 6, 3], [3, 3, 3, 4], 1, 'same'],
+  [[2, 8, 8, 3], [3, 3, 3, 4], 2, 'same'],
+  [[2, 9, 9, 3], [3, 3, 3, 4], 2, 'same'],
+  [[1, 9, 9, 2], [4, 4, 2, 3], 2, 'valid'],
+  [[1, 10, 10, 2], [3, 3, 2, 3], 2, 'valid'],
+  [[3, 10, 7, 2], [2, 3, 2, 5], [2, 1], 'same'],
+  [[2, 8, 8, 3], [3, 3, 3, 4], 2, [[0, 0], [1, 2], [0, 1], [0, 0]]],
+  [[2, 6, 6, 4], [1, 1, 4, 3], 1, 'valid'],
+  [[1, 11, 11, 2], [5, 5, 2, 2], 3, 'valid'],
+];
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+describe('Conv2DBackpropInput on wasm', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'wasm' });
+  });
+
+  it('is our kernel', () => {
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(conv2dBackpropInputConfig.kernelFunc);
+  });
+
+  for (const [xs, fs, s, p] of CASES) {
+    it(`matches cpu: x ${xs} f ${fs} stride ${s} pad ${JSON.stringify(p)}`, async () => {
+      const xv = testValues(size(xs), 3);
+      const fv = testValues(size(fs), 5);
+      const f = () => {
+        const x = tf.tensor4d(xv, xs as [number, number, number, number]);
+        const w = tf.tensor4d(fv, fs as [number, number, number, number]);
+        const loss = (x2: tf.Tensor) => {
+          const y = tf.conv2d(x2 as tf.Tensor4D, w, s, p);
+          return y.mul(tf.tensor(testValues(y.size, 7), y.shape)).sum() as tf.Scalar;
+        };
+        return tf.grad(loss)(x);
+      };
+      const [a] = await onBackend('wasm', f);
+      const [b] = await onBackend('cpu', f);
+      expect(a.length).toBe(size(xs));
+      expect(relError(a, b)).toBeLessThan(1e-4);
+    });
+  }
+
+  it('conv2dTranspose (same kernel) matches cpu', async () => {
+    const dv = testValues(2 * 4 * 4 * 3, 21), fv = testValues(3 * 3 * 5 * 3, 22);
+    const f = () => tf.conv2dTranspose(tf.tensor4d(dv, [2, 4, 4, 3]), tf.tensor4d(fv, [3, 3, 5, 3]), [2, 8, 8, 5], 2, 'same');
+    const [a] = await onBackend('wasm', f);
+    const [b] = await onBackend('cpu', f);
+    expect(relError(a, b)).toBeLessThan(1e-4);
+  });
+});
