@@ -425,35 +425,6 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
     imageFiles[i] = await insideRoot(root, path.join(imagesDir, name), 'image', `item '${itemIds[i]}'`);
   }
 
-  // Image checks: header (mode/format) or a full decode of every image.
-  const mode = opts.imageMode ?? 'convert';
-  const check = opts.checkImages ?? 'header';
-  if (check !== 'exists') {
-    const converted = new Map<string, number>();
-    for (let i = 0; i < imageFiles.length; i++) {
-      const file = imageFiles[i]!,
-        loc = `item '${itemIds[i]}'`;
-      let m: SharpMetadata;
-      try {
-        m = await sharp(file).metadata();
-      } catch (err) {
-        throw new InputError(`corrupt or unreadable image: ${(err as Error).message.split('\n')[0]}`, file, loc);
-      }
-      if (!['png', 'jpeg', 'webp'].includes(m.format ?? ''))
-        throw new InputError(`image format '${m.format}' is not supported (PNG, JPEG or WebP)`, file, loc);
-      const md = describeMode(m);
-      if (md !== 'RGB') {
-        if (mode === 'strict' || !['RGBA', 'greyscale', 'greyscale+alpha'].includes(md))
-          throw new InputError(`image mode ${md} is not supported (expected 8-bit RGB${mode === 'strict' ? '' : ', RGBA or greyscale'})`, file, loc);
-        converted.set(md, (converted.get(md) ?? 0) + 1);
-      }
-      if (check === 'full') await decodeImage(file, size, mode, loc);
-      opts.onImageChecked?.(i + 1, imageFiles.length);
-    }
-    for (const [md, n] of converted)
-      warn(`${imagesDir}: ${n} image(s) in mode ${md} converted to RGB${md.includes('alpha') || md === 'RGBA' ? ' (alpha flattened onto white)' : ''}`);
-  }
-
   // Users and interactions; repeated (user, item) rows dropped with a warning.
   const userIndex = new Map<string, number>();
   const userIds: string[] = [];
@@ -523,6 +494,35 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
     if (targets.length === 0) throw new InputError('no target ids (only comments or blank lines)', targetsFile);
   } else {
     targets = itemsWithoutTraining(split, itemIds.length);
+  }
+
+  // Image checks: header (mode/format) or a full decode of every image.
+  const mode = opts.imageMode ?? 'convert';
+  const check = opts.checkImages ?? 'header';
+  if (check !== 'exists') {
+    const converted = new Map<string, number>();
+    for (let i = 0; i < imageFiles.length; i++) {
+      const file = imageFiles[i]!,
+        loc = `item '${itemIds[i]}'`;
+      let m: SharpMetadata;
+      try {
+        m = await sharp(file).metadata();
+      } catch (err) {
+        throw new InputError(`corrupt or unreadable image: ${(err as Error).message.split('\n')[0]}`, file, loc);
+      }
+      if (!['png', 'jpeg', 'webp'].includes(m.format ?? ''))
+        throw new InputError(`image format '${m.format}' is not supported (PNG, JPEG or WebP)`, file, loc);
+      const md = describeMode(m);
+      if (md !== 'RGB') {
+        if (mode === 'strict' || !['RGBA', 'greyscale', 'greyscale+alpha'].includes(md))
+          throw new InputError(`image mode ${md} is not supported (expected 8-bit RGB${mode === 'strict' ? '' : ', RGBA or greyscale'})`, file, loc);
+        converted.set(md, (converted.get(md) ?? 0) + 1);
+      }
+      if (check === 'full') await decodeImage(file, size, mode, loc);
+      opts.onImageChecked?.(i + 1, imageFiles.length);
+    }
+    for (const [md, n] of converted)
+      warn(`${imagesDir}: ${n} image(s) in mode ${md} converted to RGB${md.includes('alpha') || md === 'RGBA' ? ' (alpha flattened onto white)' : ''}`);
   }
 
   if (meta.counts) {

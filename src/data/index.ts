@@ -27,3 +27,4 @@ export {
   type DatasetJson,
 } from './folder-format.js';
 export { encodePngRgb, contactSheet } from './png.js';
+export { datasetStats, formatStats, datasetContactSheet, type DatasetStats } from './inspect.js';
