@@ -28,3 +28,4 @@ export {
 } from './folder-format.js';
 export { encodePngRgb, contactSheet } from './png.js';
 export { datasetStats, formatStats, datasetContactSheet, type DatasetStats } from './inspect.js';
+export { assembleDataset, type AssembleOptions, type AssembledDataset, type RawInteraction } from './assemble.js';

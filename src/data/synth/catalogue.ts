@@ -172,9 +172,10 @@ function validate(p: CatalogueParams): void {
   };
   int('numUsers', 1);
   int('numItems', 2);
+  if (p.numItems < p.numCategories) throw new ConfigError(`catalogue parameter 'numItems' (${p.numItems}) must be >= numCategories (${p.numCategories})`);
   int('imageSize', 8, 512);
-  int('numTargets', 0, p.numItems - 1);
   int('numCategories', 1, CATEGORIES.length);
+  int('numTargets', 0, p.numItems - p.numCategories); // every category keeps an interactable item
   num('activityMedian', 1);
   num('activitySigma', 0, 5);
   int('minPerUser', 1);
