@@ -162,6 +162,19 @@ describe('folder format', () => {
     expect((await readErr(dir, { imageMode: 'strict' })).message).toMatch(/item 'i1'.*image mode greyscale is not supported/);
   });
 
+  it('reads JPEG images of another size, resized with the aspect kept and a warning', async () => {
+    const dir = await copy();
+    await fs.rm(path.join(dir, 'images', 'i7.png'));
+    await sharp(Buffer.alloc(32 * 16 * 3, 20), { raw: { width: 32, height: 16, channels: 3 } }).jpeg({ quality: 95 }).toFile(path.join(dir, 'images', 'i7.jpg'));
+    const warnings: string[] = [];
+    const ds = await readDatasetFolder(dir, { onWarning: (m) => warnings.push(m), checkImages: 'full' });
+    expect(warnings.join(' ')).toMatch(/1 image\(s\) are not 16x16 and are resized/);
+    const img = await ds.images.load(7);
+    expect(img.length).toBe(16 * 16 * 3);
+    expect(img[0]).toBeGreaterThan(0.95); // white padding above the 2:1 picture
+    expect(img[(8 * 16 + 8) * 3]).toBeLessThan(0.2); // dark picture in the middle
+  });
+
   it('refuses CMYK images', async () => {
     const dir = await copy();
     await fs.rm(path.join(dir, 'images', 'i6.png'));

@@ -501,6 +501,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
   const check = opts.checkImages ?? 'header';
   if (check !== 'exists') {
     const converted = new Map<string, number>();
+    let resized = 0;
     for (let i = 0; i < imageFiles.length; i++) {
       const file = imageFiles[i]!,
         loc = `item '${itemIds[i]}'`;
@@ -518,11 +519,13 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
           throw new InputError(`image mode ${md} is not supported (expected 8-bit RGB${mode === 'strict' ? '' : ', RGBA or greyscale'})`, file, loc);
         converted.set(md, (converted.get(md) ?? 0) + 1);
       }
+      if (m.width !== size || m.height !== size) resized++;
       if (check === 'full') await decodeImage(file, size, mode, loc);
       opts.onImageChecked?.(i + 1, imageFiles.length);
     }
     for (const [md, n] of converted)
       warn(`${imagesDir}: ${n} image(s) in mode ${md} converted to RGB${md.includes('alpha') || md === 'RGBA' ? ' (alpha flattened onto white)' : ''}`);
+    if (resized > 0) warn(`${imagesDir}: ${resized} image(s) are not ${size}x${size} and are resized on load (aspect kept, padded with white)`);
   }
 
   if (meta.counts) {
