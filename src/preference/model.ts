@@ -1,0 +1,391 @@
+/**
+ * The attacker's surrogate recommender: a two-view preference encoder (spec section 5).
+ *
+ * ID view: LightGCN over the user-item graph, E^(l+1) = D^-1/2 A D^-1/2 E^(l), final = mean over
+ * layers 0..L -> e_u,id, e_i,id. Visual view: h = mean over layers of S^l (G(x) P), S the normalised
+ * item-item KNN graph of surrogate features; e_u,v = mean of h_i over u's training items.
+ * Fusion e_u = e_u,id + e_u,v, score s(u,i) = e_u . (e_i,id + h_i), trained with BPR.
+ * Cold items (no training interaction) have no ID signal: e_i,id = 0, so they score by h_i only.
+ *
+ * Views ('both' | 'id' | 'visual') select the ablations. For 'id' the projection P is not trained by
+ * BPR, so after training it is fitted by ridge regression from G(x_i) to e_i,id over warm items; the
+ * attack's alignment loss (eq. 6) then still has a map from images into the preference space.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, InputError } from '../core/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
+import { Progress } from '../core/progress.js';
+import { Rng } from '../core/rng.js';
+import { knnGraph, lightGcn, propagate, toTensorGraph, userItemGraph, userMeanGraph, type TensorGraph } from './graph.js';
+
+export const PreferenceConfigSchema = z
+  .object({
+    layers: z.number().int().min(0).max(8).default(3),
+    dim: z.number().int().min(2).max(1024).default(64),
+    k: z.number().int().min(1).max(200).default(10),
+    lr: z.number().positive().max(1).default(0.005),
+    epochs: z.number().int().min(1).max(10000).default(40),
+    batchSize: z.number().int().min(1).default(2048),
+    /** L2 weight on the batch's embeddings and P. */
+    weightDecay: z.number().min(0).default(1e-4),
+    views: z.enum(['both', 'id', 'visual']).default('both'),
+    /** Ridge penalty of the post-hoc P fit for views = 'id'. */
+    ridge: z.number().positive().default(1),
+    /** Row-block size of the KNN similarity computation. */
+    knnBlock: z.number().int().min(1).default(512),
+  })
+  .strict();
+
+export type PreferenceConfig = z.infer<typeof PreferenceConfigSchema>;
+
+/** Validate a (partial) config; unknown keys or bad values throw ConfigError naming the key. */
+export function preferenceConfig(input: unknown = {}): PreferenceConfig {
+  const r = PreferenceConfigSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`surrogate recommender config: ${msg}`);
+  }
+  return r.data;
+}
+
+export interface PreferenceTrainingData {
+  numUsers: number;
+  numItems: number;
+  train: readonly (readonly number[])[];
+  /** numItems x featDim surrogate features G(x_i), row-major. */
+  features: Float32Array;
+  featDim: number;
+  /** Items never drawn as BPR negatives (the targets). */
+  excludedNegatives?: ReadonlySet<number>;
+}
+
+export interface PreferenceFitReport {
+  epochs: number;
+  lossCurve: number[];
+  seconds: number;
+  secondsPerEpoch: number;
+}
+
+interface Buffers {
+  /** Fused user embeddings e_u (numUsers x d). */
+  user: Float32Array;
+  /** ID item embeddings e_i,id (zero for cold items). */
+  itemId: Float32Array;
+  /** Visual item embeddings h_i. */
+  itemVis: Float32Array;
+  /** Projection P (featDim x d). */
+  proj: Float32Array;
+}
+
+/** The trained surrogate: embeddings and the projection P, usable by the attack. */
+export class PreferenceEncoder {
+  private constructor(
+    readonly config: PreferenceConfig,
+    readonly numUsers: number,
+    readonly numItems: number,
+    readonly featDim: number,
+    private readonly buf: Buffers,
+  ) {}
+
+  /** e_u for all users (numUsers x d), a fresh tensor the caller owns. */
+  userEmbeddings(): tf.Tensor2D {
+    return tf.tensor2d(this.buf.user, [this.numUsers, this.config.dim]);
+  }
+  /** Item vectors e_i,id + h_i (numItems x d) used in s(u,i). */
+  itemEmbeddings(): tf.Tensor2D {
+    const d = this.config.dim;
+    const out = new Float32Array(this.numItems * d);
+    for (let j = 0; j < out.length; j++) out[j] = this.buf.itemId[j]! + this.buf.itemVis[j]!;
+    return tf.tensor2d(out, [this.numItems, d]);
+  }
+  /** The projection P as a featDim x d tensor (caller owns). */
+  projection(): tf.Tensor2D {
+    return tf.tensor2d(this.buf.proj, [this.featDim, this.config.dim]);
+  }
+  /** P G(x): surrogate features (N x featDim) into the preference space; differentiable (eq. 6). */
+  project(features: tf.Tensor2D, proj?: tf.Tensor2D): tf.Tensor2D {
+    if (features.shape[1] !== this.featDim) {
+      throw new ConfigError(`surrogate features have ${features.shape[1]} dims; the surrogate recommender was trained on ${this.featDim}`);
+    }
+    if (proj) return tf.matMul(features, proj);
+    return tf.tidy(() => tf.matMul(features, this.projection()));
+  }
+  /** Scores of `users` x `items` (numbers), s(u,i) = e_u . (e_i,id + h_i). */
+  score(users: Int32Array, items: Int32Array): tf.Tensor2D {
+    return tf.tidy(() => {
+      const u = tf.gather(this.userEmbeddings(), users);
+      const it = tf.gather(this.itemEmbeddings(), items);
+      return tf.matMul(u, tf.transpose(it)) as tf.Tensor2D;
+    });
+  }
+  /** Scores of every user for one item vector v (d), e.g. of a target item: numUsers values. */
+  scoreVector(v: Float32Array): Float32Array {
+    const d = this.config.dim;
+    const out = new Float32Array(this.numUsers);
+    for (let u = 0; u < this.numUsers; u++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += this.buf.user[u * d + j]! * v[j]!;
+      out[u] = s;
+    }
+    return out;
+  }
+  /** e_i,id + h_i of one item as a plain array. */
+  itemVector(item: number): Float32Array {
+    const d = this.config.dim;
+    const out = new Float32Array(d);
+    for (let j = 0; j < d; j++) out[j] = this.buf.itemId[item * d + j]! + this.buf.itemVis[item * d + j]!;
+    return out;
+  }
+  /** Raw e_u rows (read-only view). */
+  userEmbeddingArray(): Float32Array {
+    return this.buf.user;
+  }
+
+  /** Train the encoder with BPR (sec. 5). Deterministic given `rng`. */
+  static async fit(data: PreferenceTrainingData, cfgIn: Partial<PreferenceConfig> | PreferenceConfig, rng: Rng): Promise<{ model: PreferenceEncoder; report: PreferenceFitReport }> {
+    const cfg = preferenceConfig(cfgIn);
+    const { numUsers, numItems, featDim } = data;
+    if (data.features.length !== numItems * featDim) {
+      throw new InputError(`surrogate features have ${data.features.length} values, expected ${numItems} x ${featDim}`);
+    }
+    const d = cfg.dim;
+    const t0 = Date.now();
+    const useId = cfg.views !== 'visual';
+    const useVis = cfg.views !== 'id';
+
+    // graphs (sec. 5)
+    const ui = toTensorGraph(userItemGraph(data.train, numUsers, numItems));
+    const um = toTensorGraph(userMeanGraph(data.train, numUsers));
+    const ii = useVis ? toTensorGraph(knnGraph(data.features, numItems, featDim, cfg.k, cfg.knnBlock)) : null;
+    const warm = new Uint8Array(numItems);
+    for (const items of data.train) for (const i of items) warm[i] = 1;
+    const warmMask = tf.tensor2d(Float32Array.from(warm), [numItems, 1]);
+    const feats = tf.tensor2d(data.features, [numItems, featDim]);
+
+    // parameters from the Rng (Xavier-like scales)
+    const E0 = makeVariable(rng.fork('pref-emb').normalArray((numUsers + numItems) * d, 0.1), [numUsers + numItems, d]);
+    const P = makeVariable(rng.fork('pref-proj').normalArray(featDim * d, 1 / Math.sqrt(featDim)), [featDim, d]);
+    const vars: tf.Variable[] = [];
+    if (useId) vars.push(E0);
+    if (useVis) vars.push(P);
+    const opt = tf.train.adam(cfg.lr);
+
+    const forward = (): { user: tf.Tensor2D; itemId: tf.Tensor2D; itemVis: tf.Tensor2D } =>
+      tf.tidy(() => {
+        let user = tf.zeros([numUsers, d]) as tf.Tensor2D;
+        let itemId = tf.zeros([numItems, d]) as tf.Tensor2D;
+        let itemVis = tf.zeros([numItems, d]) as tf.Tensor2D;
+        if (useId) {
+          const all = lightGcn(ui, E0, cfg.layers);
+          user = tf.slice(all, [0, 0], [numUsers, d]);
+          itemId = tf.mul(tf.slice(all, [numUsers, 0], [numItems, d]), warmMask); // cold: no ID signal
+        }
+        if (useVis && ii) {
+          itemVis = lightGcn(ii, tf.matMul(feats, P), cfg.layers);
+          user = tf.add(user, propagate(um, itemVis)); // e_u = e_u,id + e_u,v
+        }
+        return { user, itemId, itemVis };
+      });
+
+    // BPR triples
+    const pos: number[] = [];
+    const posUser: number[] = [];
+    const userSets: Set<number>[] = [];
+    for (let u = 0; u < numUsers; u++) {
+      const s = new Set(data.train[u] ?? []);
+      userSets.push(s);
+      for (const i of s) {
+        posUser.push(u);
+        pos.push(i);
+      }
+    }
+    const negPool: number[] = [];
+    for (let i = 0; i < numItems; i++) if (!data.excludedNegatives?.has(i)) negPool.push(i);
+    if (pos.length === 0) throw new InputError('the surrogate recommender needs at least one training interaction');
+    if (negPool.length < 2) throw new InputError('the surrogate recommender needs at least two items to sample negatives from');
+
+    const sampler = rng.fork('pref-bpr');
+    const lossCurve: number[] = [];
+    const steps = Math.max(1, Math.ceil(pos.length / cfg.batchSize));
+    const progress = new Progress('surrogate', cfg.epochs);
+    const order = Int32Array.from(pos.keys());
+    for (let ep = 0; ep < cfg.epochs; ep++) {
+      sampler.shuffle(order);
+      let lossSum = 0;
+      const losses: tf.Scalar[] = [];
+      for (let s = 0; s < steps; s++) {
+        const lo = s * cfg.batchSize;
+        const hi = Math.min(pos.length, lo + cfg.batchSize);
+        const bu = new Int32Array(hi - lo);
+        const bi = new Int32Array(hi - lo);
+        const bj = new Int32Array(hi - lo);
+        for (let q = lo; q < hi; q++) {
+          const e = order[q]!;
+          const u = posUser[e]!;
+          bu[q - lo] = u;
+          bi[q - lo] = pos[e]!;
+          let j = negPool[sampler.int(negPool.length)]!;
+          for (let tries = 0; tries < 20 && userSets[u]!.has(j); tries++) j = negPool[sampler.int(negPool.length)]!;
+          bj[q - lo] = j;
+        }
+        const l = opt.minimize(() =>
+          tf.tidy(() => {
+            const f = forward();
+            const tu = tf.tensor1d(bu, 'int32');
+            const ti = tf.tensor1d(bi, 'int32');
+            const tj = tf.tensor1d(bj, 'int32');
+            const eu = tf.gather(f.user, tu);
+            const vi = tf.add(tf.gather(f.itemId, ti), tf.gather(f.itemVis, ti));
+            const vj = tf.add(tf.gather(f.itemId, tj), tf.gather(f.itemVis, tj));
+            const x = tf.sum(tf.mul(eu, tf.sub(vi, vj)), 1);
+            const bpr = tf.mean(tf.softplus(tf.neg(x))); // -log sigmoid(x); tf.logSigmoid has a broken gradient in tfjs 4.22
+            // L2 on the layer-0 rows of the batch and on P
+            let reg = tf.scalar(0);
+            if (useId) {
+              const rows = tf.concat([tu, tf.add(ti, numUsers), tf.add(tj, numUsers)]);
+              reg = tf.add(reg, tf.div(tf.sum(tf.square(tf.gather(E0, rows))), bu.length));
+            }
+            if (useVis) reg = tf.add(reg, tf.sum(tf.square(P)));
+            return tf.add(bpr, tf.mul(reg, cfg.weightDecay)) as tf.Scalar;
+          }),
+        true,
+        vars,
+        );
+        if (l) losses.push(l);
+      }
+      for (const l of losses) {
+        lossSum += (await l.data())[0]!;
+        l.dispose();
+      }
+      const mean = lossSum / steps;
+      if (!Number.isFinite(mean)) throw new Error(`surrogate training diverged at epoch ${ep + 1} (loss ${mean}); lower lr`);
+      lossCurve.push(mean);
+      progress.tick(1, `bpr ${mean.toFixed(4)}`);
+    }
+    progress.finish();
+
+    const f = forward();
+    const buf: Buffers = {
+      user: (await f.user.data()) as Float32Array,
+      itemId: (await f.itemId.data()) as Float32Array,
+      itemVis: (await f.itemVis.data()) as Float32Array,
+      proj: (await P.data()) as Float32Array,
+    };
+    f.user.dispose();
+    f.itemId.dispose();
+    f.itemVis.dispose();
+    if (cfg.views === 'id') buf.proj = ridgeProjection(data.features, featDim, buf.itemId, d, warm, cfg.ridge);
+
+    for (const t of [E0, P, warmMask, feats]) t.dispose();
+    opt.dispose();
+    ui.dispose();
+    um.dispose();
+    ii?.dispose();
+    const seconds = (Date.now() - t0) / 1000;
+    return {
+      model: new PreferenceEncoder(cfg, numUsers, numItems, featDim, buf),
+      report: { epochs: cfg.epochs, lossCurve, seconds, secondsPerEpoch: seconds / cfg.epochs },
+    };
+  }
+
+  /** Save config and embeddings to `dir` (model.json + weights.bin). */
+  async save(dir: string): Promise<void> {
+    await fs.mkdir(dir, { recursive: true });
+    const parts = [this.buf.user, this.buf.itemId, this.buf.itemVis, this.buf.proj];
+    const total = parts.reduce((a, p) => a + p.length, 0);
+    const all = new Float32Array(total);
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.length;
+    }
+    await writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(all.buffer));
+    await writeJsonAtomic(path.join(dir, 'model.json'), {
+      format: 'auv-fusion/preference-encoder@1',
+      config: this.config,
+      numUsers: this.numUsers,
+      numItems: this.numItems,
+      featDim: this.featDim,
+    });
+  }
+
+  static async load(dir: string): Promise<PreferenceEncoder> {
+    const metaFile = path.join(dir, 'model.json');
+    let meta: { format?: string; config: unknown; numUsers: number; numItems: number; featDim: number };
+    try {
+      meta = JSON.parse(await fs.readFile(metaFile, 'utf8'));
+    } catch (err) {
+      throw new InputError(`cannot read surrogate recommender: ${(err as Error).message}`, metaFile);
+    }
+    if (meta.format !== 'auv-fusion/preference-encoder@1') throw new InputError(`not a preference-encoder file (format ${meta.format})`, metaFile);
+    const cfg = preferenceConfig(meta.config);
+    const bytes = await fs.readFile(path.join(dir, 'weights.bin'));
+    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const d = cfg.dim;
+    const sizes = [meta.numUsers * d, meta.numItems * d, meta.numItems * d, meta.featDim * d];
+    const want = sizes.reduce((a, b) => a + b, 0);
+    if (all.length !== want) throw new InputError(`weights.bin has ${all.length} floats, expected ${want}`, path.join(dir, 'weights.bin'));
+    let off = 0;
+    const take = (n: number): Float32Array => {
+      const out = all.slice(off, off + n);
+      off += n;
+      return out;
+    };
+    const buf: Buffers = { user: take(sizes[0]!), itemId: take(sizes[1]!), itemVis: take(sizes[2]!), proj: take(sizes[3]!) };
+    return new PreferenceEncoder(cfg, meta.numUsers, meta.numItems, meta.featDim, buf);
+  }
+}
+
+/** A trainable variable from host values (the temporary initial tensor is disposed). */
+export function makeVariable(values: Float32Array, shape: [number, number]): tf.Variable {
+  const init = tf.tensor2d(values, shape);
+  const v = tf.variable(init, true);
+  init.dispose();
+  return v;
+}
+
+/** Ridge regression P = (F^T F + lambda I)^-1 F^T E over warm items (views = 'id'). */
+export function ridgeProjection(features: Float32Array, featDim: number, target: Float32Array, d: number, rowsMask: Uint8Array, lambda: number): Float32Array {
+  const n = rowsMask.length;
+  const A = new Float64Array(featDim * featDim);
+  const B = new Float64Array(featDim * d);
+  for (let i = 0; i < n; i++) {
+    if (!rowsMask[i]) continue;
+    const fo = i * featDim;
+    for (let a = 0; a < featDim; a++) {
+      const fa = features[fo + a]!;
+      if (fa === 0) continue;
+      for (let b = 0; b < featDim; b++) A[a * featDim + b] += fa * features[fo + b]!;
+      for (let c = 0; c < d; c++) B[a * d + c] += fa * target[i * d + c]!;
+    }
+  }
+  for (let a = 0; a < featDim; a++) A[a * featDim + a] += lambda;
+  // Cholesky A = L L^T, then solve for each column of B
+  const L = new Float64Array(featDim * featDim);
+  for (let i = 0; i < featDim; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * featDim + j]!;
+      for (let q = 0; q < j; q++) s -= L[i * featDim + q]! * L[j * featDim + q]!;
+      if (i === j) L[i * featDim + i] = Math.sqrt(Math.max(s, 1e-12));
+      else L[i * featDim + j] = s / L[j * featDim + j]!;
+    }
+  }
+  const out = new Float32Array(featDim * d);
+  const y = new Float64Array(featDim);
+  for (let c = 0; c < d; c++) {
+    for (let i = 0; i < featDim; i++) {
+      let s = B[i * d + c]!;
+      for (let q = 0; q < i; q++) s -= L[i * featDim + q]! * y[q]!;
+      y[i] = s / L[i * featDim + i]!;
+    }
+    for (let i = featDim - 1; i >= 0; i--) {
+      let s = y[i]!;
+      for (let q = i + 1; q < featDim; q++) s -= L[q * featDim + i]! * out[q * d + c]!;
+      out[i * d + c] = s / L[i * featDim + i]!;
+    }
+  }
+  return out;
+}
