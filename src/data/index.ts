@@ -29,3 +29,4 @@ export {
 export { encodePngRgb, contactSheet } from './png.js';
 export { datasetStats, formatStats, datasetContactSheet, type DatasetStats } from './inspect.js';
 export { assembleDataset, type AssembleOptions, type AssembledDataset, type RawInteraction } from './assemble.js';
+export { openDataset, type OpenDatasetOptions } from './open.js';
