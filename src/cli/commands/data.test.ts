@@ -46,6 +46,15 @@ describe('auv-fusion data', () => {
     expect(png.height).toBe(8 * 34 + 2);
   });
 
+  it('inspects a synth: spec without writing a dataset', async () => {
+    const sheet = path.join(base, 'synth-sheet.png');
+    const r = await run('data', 'inspect', 'synth:tiny:2', '--sheet', sheet);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/profile tiny, seed 2/);
+    expect(r.out).toMatch(/300 rendered on demand at 32x32/);
+    expect((await fs.stat(sheet)).size).toBeGreaterThan(1000);
+  });
+
   it('bad input: one line on stderr, exit code 1, no output written', async () => {
     const out = path.join(base, 'ds2');
     expect((await run('data', 'synth', '--profile', 'tiny', '--users', '20', '--items', '30', '--out', out)).code).toBe(0);

@@ -5,7 +5,8 @@ import { ConfigError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { Progress } from '../../core/progress.js';
 import { CATALOGUE_PROFILES, synthesizeCatalogue, type CatalogueParams, type CatalogueProfile } from '../../data/synth/catalogue.js';
-import { readDatasetFolder, writeDatasetFolder } from '../../data/folder-format.js';
+import { writeDatasetFolder } from '../../data/folder-format.js';
+import { openDataset } from '../../data/open.js';
 import { datasetContactSheet, datasetStats, formatStats } from '../../data/inspect.js';
 import { commandGroup } from './group.js';
 
@@ -73,8 +74,8 @@ export function registerDataCommands(program: Command): void {
 
   data
     .command('inspect <dir>')
-    .description('Validate a dataset folder, print its statistics and write a contact sheet of sample items')
-    .option('--sheet <file>', 'contact sheet PNG (default: <dir>.contact-sheet.png beside the folder)')
+    .description('Validate a dataset folder (or synth:<profile>[:<seed>]), print its statistics and write a contact sheet of sample items')
+    .option('--sheet <file>', 'contact sheet PNG (default: <dir>.contact-sheet.png beside the folder; <name>.contact-sheet.png here for synth:)')
     .option('--per-row <n>', 'items per category row on the contact sheet', '10')
     .option('--quick', 'check image headers only instead of decoding every image')
     .option('--strict-images', 'refuse greyscale/alpha images instead of converting them')
@@ -83,23 +84,29 @@ export function registerDataCommands(program: Command): void {
       const perRow = intArg('per-row', o.perRow, 1)!;
       const imageSize = intArg('image-size', o.imageSize, 1);
       let bar: Progress | undefined;
-      const ds = await readDatasetFolder(dir, {
-        checkImages: o.quick ? 'header' : 'full',
-        imageMode: o.strictImages ? 'strict' : 'convert',
-        ...(imageSize !== undefined ? { imageSize } : {}),
-        onImageChecked: (done, total) => {
-          bar ??= new Progress(o.quick ? 'checking image headers' : 'decoding images', total);
-          bar.tick();
-          if (done === total) bar.finish();
+      const synth = dir.startsWith('synth:') || dir === 'synth';
+      const ds = await openDataset(dir, {
+        read: {
+          checkImages: o.quick ? 'header' : 'full',
+          imageMode: o.strictImages ? 'strict' : 'convert',
+          ...(imageSize !== undefined ? { imageSize } : {}),
+          onImageChecked: (done, total) => {
+            bar ??= new Progress(o.quick ? 'checking image headers' : 'decoding images', total);
+            bar.tick();
+            if (done === total) bar.finish();
+          },
         },
       });
+      const warnings = 'warnings' in ds ? (ds.warnings as readonly string[]) : [];
       const s = datasetStats(ds);
       const lines = formatStats(ds, s);
       lines.push(
-        `images       ${s.items} ${o.quick ? 'headers checked' : 'decoded'} OK at ${s.imageSize}x${s.imageSize} RGB` +
-          (ds.warnings.length ? `; ${ds.warnings.length} warning(s): ${ds.warnings.join('; ')}` : ''),
+        synth
+          ? `images       ${s.items} rendered on demand at ${s.imageSize}x${s.imageSize} RGB`
+          : `images       ${s.items} ${o.quick ? 'headers checked' : 'decoded'} OK at ${s.imageSize}x${s.imageSize} RGB` +
+              (warnings.length ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : ''),
       );
-      const sheetFile = path.resolve(o.sheet ?? `${path.resolve(dir)}.contact-sheet.png`);
+      const sheetFile = path.resolve(o.sheet ?? (synth ? `${ds.info.name}.contact-sheet.png` : `${path.resolve(dir)}.contact-sheet.png`));
       const sheet = await datasetContactSheet(ds, perRow);
       await writeFileAtomic(sheetFile, sheet.png);
       lines.push(`contact sheet ${sheetFile} (${sheet.items} items, ${sheet.width}x${sheet.height})`);
