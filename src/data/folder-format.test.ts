@@ -254,6 +254,7 @@ describe('folder format', () => {
 
   it('parses quoted CSV fields', () => {
     expect(parseCsvLine('a,"b,c","d""e",')).toEqual(['a', 'b,c', 'd"e', '']);
+    expect(parseCsvLine(' a ," b "')).toEqual(['a', ' b ']);
     expect(parseCsvLine('"a"x')).toEqual({ error: "unexpected character 'x' after a closing quote" });
   });
 });

@@ -77,7 +77,9 @@ export function parseCsvLine(line: string): string[] | { error: string } {
   let k = 0;
   for (;;) {
     let field = '';
+    let quoted = false;
     if (line[k] === '"') {
+      quoted = true;
       k++;
       for (;;) {
         if (k >= line.length) return { error: 'unclosed quote' };
@@ -102,7 +104,7 @@ export function parseCsvLine(line: string): string[] | { error: string } {
       if (field.includes('"')) return { error: 'stray quote inside an unquoted field' };
       k = end < 0 ? line.length : end;
     }
-    out.push(field.trim());
+    out.push(quoted ? field : field.trim());
     if (k >= line.length) return out;
     k++; // skip comma
   }

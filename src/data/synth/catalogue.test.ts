@@ -81,6 +81,44 @@ describe('synthetic catalogue', () => {
     }
   });
 
+  it('silhouettes separate categories: masks overlap more within a category than across', async () => {
+    const ds = synthesizeCatalogue({ profile: 'tiny', seed: 5, overrides: { numItems: 80, numUsers: 5, numTargets: 0 } });
+    const masks: Uint8Array[] = [];
+    for (let i = 0; i < 80; i++) {
+      const img = await ds.images.load(i);
+      const m = new Uint8Array(32 * 32);
+      // Object pixels: far from the (light, near-grey) background.
+      for (let p = 0; p < m.length; p++) {
+        const r = img[p * 3]!, g = img[p * 3 + 1]!, b = img[p * 3 + 2]!;
+        m[p] = Math.min(r, g, b) < 0.75 || Math.max(r, g, b) - Math.min(r, g, b) > 0.15 ? 1 : 0;
+      }
+      masks.push(m);
+    }
+    const iou = (a: Uint8Array, b: Uint8Array) => {
+      let i = 0, u = 0;
+      for (let p = 0; p < a.length; p++) { i += a[p]! & b[p]!; u += a[p]! | b[p]!; }
+      return u ? i / u : 0;
+    };
+    let same = 0, ns = 0, diff = 0, nd = 0;
+    for (let a = 0; a < 80; a++)
+      for (let b = a + 1; b < 80; b++) {
+        const v = iou(masks[a]!, masks[b]!);
+        if (ds.itemCategory![a] === ds.itemCategory![b]) { same += v; ns++; } else { diff += v; nd++; }
+      }
+    expect(same / ns).toBeGreaterThan(diff / nd + 0.1);
+  });
+
+  it('keeps at most imageCache rendered images', async () => {
+    const ds = synthesizeCatalogue({ profile: 'tiny', seed: 1, overrides: { imageCache: 2 } });
+    const a = await ds.images.load(0);
+    expect(await ds.images.load(0)).toBe(a); // cached: same array
+    await ds.images.load(1);
+    await ds.images.load(2);
+    const c1 = await ds.images.load(2);
+    expect(await ds.images.load(2)).not.toBe(c1); // not cached: a fresh render
+    expect(Array.from(await ds.images.load(2))).toEqual(Array.from(c1));
+  });
+
   it('looks predict choices: held-out items are closer in attribute space than random items', () => {
     const ds = synthesizeCatalogue({ profile: 'tiny', seed: 2 });
     const vec = ds.attributes.map((a) => attributeVector(a));
