@@ -1,0 +1,50 @@
+/**
+ * INSA, the insider attack of AIP (spec section 8): white-box on the victim model and its encoder.
+ * Maximise the victim's mean score of the target over users, s(U, i; F(x0 + delta)), by Adam on
+ * the pixel perturbation (or signed steps), with ||delta||_inf <= eps and pixels in [0,1].
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Attack, AttackContext, AttackResult } from '../attack.js';
+import { budgetToEps, parseParams } from '../projection.js';
+import { optimizePixels } from '../pixel-optimize.js';
+import { gradientParamsShape, requirePixels, runBatched } from './common.js';
+
+const schema = z.object({
+  ...gradientParamsShape,
+  /** Users over whom the mean score is taken: all users, or only users with training items. */
+  users: z.enum(['all', 'active']).default('active'),
+});
+
+export function createInsaAttack(params: Record<string, unknown> = {}): Attack {
+  const p = parseParams('insa', schema, params);
+  const eps = budgetToEps(p.budget);
+  const lr = p.lr ?? (p.optimizer === 'adam' ? 0.01 : (2.5 * eps) / p.steps);
+  return {
+    name: 'insa',
+    threat: { knows: ['victimModel', 'victimEncoder', 'images', 'interactions'], norm: 'linf', budget: eps },
+    params: { ...p, lr },
+    async generate(targets: readonly number[], ctx: AttackContext): Promise<AttackResult> {
+      const images = ctx.images();
+      requirePixels(images, 'insa');
+      const model = ctx.victimModel();
+      const enc = ctx.victimEncoder();
+      const train = ctx.trainInteractions();
+      const userList: number[] = [];
+      for (let u = 0; u < train.length; u++) if (p.users === 'all' || (train[u]?.length ?? 0) > 0) userList.push(u);
+      const users = Int32Array.from(userList);
+      return runBatched(images, targets, p.batchSize, (x0, items, log) => {
+        const itemIdx = Int32Array.from(items);
+        // loss = - sum over targets of the mean score over users (each target's own column).
+        const loss = (x: tf.Tensor4D) => model.scoreWithFeatures(users, itemIdx, enc.encode(x)).mean(0).sum().neg() as tf.Scalar;
+        return optimizePixels(x0, loss, {
+          eps,
+          steps: p.steps,
+          optimizer: p.optimizer,
+          lr,
+          onLog: (step, l) => log({ step, meanScore: -l / items.length }),
+        });
+      });
+    },
+  };
+}

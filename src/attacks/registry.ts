@@ -1,0 +1,98 @@
+/**
+ * Attack registry (spec section 8): `createAttack(name, params)` for every attack the toolkit
+ * implements, and `listAttacks()` with availability. SPAF is named by the paper but not
+ * identifiable anywhere here: it is listed as unavailable, never invented.
+ */
+import { ConfigError } from '../core/errors.js';
+import type { Attack } from './attack.js';
+import { createExpaAttack } from './baselines/expa.js';
+import { createInsaAttack } from './baselines/insa.js';
+import { createFgsmAttack, createPgdAttack } from './baselines/pgd.js';
+import { createRandomAttack } from './baselines/random.js';
+
+export interface AttackInfo {
+  name: string;
+  available: boolean;
+  description: string;
+  /** Why it is unavailable. */
+  reason?: string;
+}
+
+type Factory = (params: Record<string, unknown>, variant?: string) => Attack;
+
+const factories = new Map<string, Factory>([
+  ['random', (p) => createRandomAttack(p)],
+  ['insa', (p) => createInsaAttack(p)],
+  ['expa', (p) => createExpaAttack(p)],
+  ['pgd', (p) => createPgdAttack(p)],
+  ['fgsm', (p) => createFgsmAttack(p)],
+]);
+
+const INFOS: AttackInfo[] = [
+  { name: 'random', available: true, description: 'uniform noise in [-eps, eps] (the floor)' },
+  { name: 'insa', available: true, description: 'AIP insider: white-box, maximise the victim mean score (Adam or sign steps)' },
+  { name: 'expa', available: true, description: 'AIP expert: pull F(x) toward F(x_pop) of a popular item' },
+  { name: 'pgd', available: true, description: 'TAaMR-style PGD toward the popular category of a classifier on F' },
+  { name: 'fgsm', available: true, description: 'TAaMR-style single signed step toward the popular category' },
+  {
+    name: 'spaf',
+    available: false,
+    description: 'named by the AUV-Fusion paper as a baseline',
+    reason: 'SPAF is not identified by any available source (no paper, code or equations); it is not implemented rather than invented',
+  },
+];
+
+let auvFusion: { create: Factory; variants: readonly string[] } | null = null;
+
+/** Registered by src/attacks/auv-fusion when it is loaded (see `loadAuvFusion`). */
+export function registerAuvFusion(create: Factory, variants: readonly string[] = []): void {
+  auvFusion = { create, variants };
+}
+
+/** Try to load the AUV-Fusion module (owned by another engineer) into the registry. */
+export async function loadAuvFusion(): Promise<boolean> {
+  if (auvFusion) return true;
+  try {
+    const spec = './auv-fusion/index.js'; // a variable: the module may not exist yet at type-check time
+    const mod = (await import(spec)) as {
+      createAuvFusionAttack?: Factory;
+      AUV_FUSION_VARIANTS?: readonly string[];
+    };
+    if (typeof mod.createAuvFusionAttack !== 'function') return false;
+    registerAuvFusion(mod.createAuvFusionAttack, mod.AUV_FUSION_VARIANTS ?? []);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load/.test(String(err))) return false;
+    throw err;
+  }
+}
+
+/** Every known attack with its availability. */
+export function listAttacks(): AttackInfo[] {
+  const list = INFOS.map((i) => ({ ...i }));
+  list.unshift({
+    name: 'auv-fusion',
+    available: auvFusion !== null,
+    description: 'AUV-Fusion: latent-diffusion attack driven by the user-preference graph model' +
+      (auvFusion && auvFusion.variants.length ? ` (variants: ${auvFusion.variants.join(', ')})` : ''),
+    ...(auvFusion ? {} : { reason: 'module src/attacks/auv-fusion not loaded (call loadAuvFusion())' }),
+  });
+  return list;
+}
+
+/** Create attack `name` ('random', 'insa', 'expa', 'pgd', 'fgsm', 'auv-fusion[/variant]'). */
+export function createAttack(name: string, params: Record<string, unknown> = {}): Attack {
+  const [base, variant] = name.split('/', 2) as [string, string | undefined];
+  if (base === 'auv-fusion') {
+    if (!auvFusion) throw new ConfigError(`attack 'auv-fusion' is not available: its module is not loaded`);
+    return auvFusion.create(params, variant);
+  }
+  const info = INFOS.find((i) => i.name === base);
+  if (info && !info.available) throw new ConfigError(`attack '${base}' is not available: ${info.reason}`);
+  const f = factories.get(base);
+  if (!f || variant !== undefined) {
+    const names = listAttacks().filter((i) => i.available).map((i) => i.name);
+    throw new ConfigError(`unknown attack '${name}': allowed values are ${names.join(', ')}`);
+  }
+  return f(params);
+}
