@@ -1,0 +1,372 @@
+/**
+ * AUV-Fusion (spec section 7): a preference-driven latent perturbation injected mid-way through a
+ * deterministic DDIM chain.
+ *
+ * Design decision (documented in the report): with the default group U = all training users, e_U
+ * (eq. 1) is one vector for every target, so MLP_phi(e_U) (eq. 2) is one *universal* latent
+ * perturbation shared by all targets; per-target differences come from each target's own latent
+ * z0 (and its noise) passing through the same DDIM chain, and from the optional per-image
+ * refinement (eq. 7). The 'top-n' group gives each target its own e_U (its top-N users under the
+ * surrogate), and 'per-image' replaces the MLP with a free delta per target.
+ *
+ * Threat model: interactions, images, the attacker's surrogate encoder G, semantic encoder C,
+ * surrogate recommender and diffusion model. Never the victim: reading it throws KnowledgeError.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, InputError } from '../../core/errors.js';
+import { Progress } from '../../core/progress.js';
+import type { Rng } from '../../core/rng.js';
+import { loadImageBatch, type ImageSource } from '../../data/dataset.js';
+import type { ImageEncoder } from '../../encoders/encoder.js';
+import { ssim } from '../../evaluation/image-metrics.js';
+import { PreferenceEncoder } from '../../preference/model.js';
+import type { Attack, AttackContext, AttackResult, AttackStepLog } from '../attack.js';
+import { chainGrad, chainPlan, decodeImage, noisyLatent, runChain, type ChainModel, type ChainPlan } from './chain.js';
+import { auvFusionParams, type AuvFusionParams } from './config.js';
+import { toChainModel } from './diffusion-adapter.js';
+import { DeltaMlp } from './generator.js';
+
+/** What the attack accepts as its surrogate recommender: one encoder, or one per view. */
+export type SurrogateHandle = PreferenceEncoder | Partial<Record<'both' | 'id' | 'visual', PreferenceEncoder>>;
+
+/** Per-target tensors prepared once (all NHWC). */
+interface Prepared {
+  items: number[];
+  x0: tf.Tensor4D;
+  /** C(x0). */
+  sem0: tf.Tensor2D;
+  /** Normalised e_U per target (eq. 1). */
+  eU: tf.Tensor2D;
+  /** z_t (eq. 3), latent space only. */
+  zt: tf.Tensor4D | null;
+}
+
+function cosRows(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const na = tf.add(tf.norm(a, 2, 1), 1e-8);
+    const nb = tf.add(tf.norm(b, 2, 1), 1e-8);
+    return tf.div(tf.sum(tf.mul(a, b), 1), tf.mul(na, nb)) as tf.Tensor1D;
+  });
+}
+
+/** Rows `idx` of a tensor along axis 0 (tf.gather; gradients are not needed here). */
+function rows<T extends tf.Tensor>(t: T, idx: number[]): T {
+  return tf.tidy(() => tf.gather(t, tf.tensor1d(idx, 'int32')) as T);
+}
+
+/** The surrogate encoder's features of every item (for training a surrogate for another view). */
+async function allFeatures(G: ImageEncoder, images: ImageSource, numItems: number, batch = 64): Promise<Float32Array> {
+  const dim = G.description.featureDim;
+  const out = new Float32Array(numItems * dim);
+  for (let s = 0; s < numItems; s += batch) {
+    const items = Array.from({ length: Math.min(batch, numItems - s) }, (_, k) => s + k);
+    const x = await loadImageBatch(images, items);
+    const f = tf.tidy(() => G.encode(x));
+    out.set((await f.data()) as Float32Array, s * dim);
+    tf.dispose([x, f]);
+  }
+  return out;
+}
+
+/** Pick (or train, from public data only) the preference encoder of the requested view. */
+async function resolvePreference(ctx: AttackContext, view: AuvFusionParams['views'], rng: Rng): Promise<PreferenceEncoder> {
+  const h = ctx.surrogateRecommender<SurrogateHandle>();
+  if (h instanceof PreferenceEncoder) {
+    if (h.config.views === view) return h;
+  } else if (h && typeof h === 'object') {
+    const m = h[view];
+    if (m) return m;
+  }
+  const base = h instanceof PreferenceEncoder ? h : (Object.values(h ?? {})[0] as PreferenceEncoder | undefined);
+  if (!base) throw new ConfigError(`attack 'auv-fusion': the surrogate recommender handle holds no PreferenceEncoder`);
+  // train the requested view on the same public data with the same settings
+  const ds = ctx.dataset();
+  const G = ctx.surrogateEncoder();
+  const numItems = ds.itemIds.length;
+  const features = await allFeatures(G, ctx.images(), numItems);
+  const train = ctx.trainInteractions();
+  const { model } = await PreferenceEncoder.fit(
+    { numUsers: train.length, numItems, train, features, featDim: G.description.featureDim, excludedNegatives: new Set(ds.targets) },
+    { ...base.config, views: view },
+    rng.fork(`surrogate-${view}`),
+  );
+  return model;
+}
+
+/** e_U per target (eq. 1): normalised mean of e_u over the target's user group. */
+function groupEmbeddings(pref: PreferenceEncoder, p: AuvFusionParams, targets: readonly number[], train: readonly (readonly number[])[]): Float32Array {
+  const d = pref.config.dim;
+  const E = pref.userEmbeddingArray();
+  const meanOf = (users: ArrayLike<number>): Float32Array => {
+    const v = new Float32Array(d);
+    for (let k = 0; k < users.length; k++) {
+      const u = users[k]!;
+      for (let j = 0; j < d; j++) v[j] += E[u * d + j]!;
+    }
+    let n = 0;
+    for (let j = 0; j < d; j++) n += v[j]! * v[j]!;
+    n = Math.sqrt(n) || 1;
+    for (let j = 0; j < d; j++) v[j] = v[j]! / n;
+    return v;
+  };
+  const out = new Float32Array(targets.length * d);
+  if (p.group === 'all') {
+    const users: number[] = [];
+    for (let u = 0; u < train.length; u++) if ((train[u]?.length ?? 0) > 0) users.push(u);
+    const v = meanOf(users);
+    for (let k = 0; k < targets.length; k++) out.set(v, k * d);
+  } else if (p.group === 'segment') {
+    for (const u of p.segment!) if (u >= pref.numUsers) throw new ConfigError(`attack 'auv-fusion': segment user ${u} outside [0, ${pref.numUsers})`);
+    const v = meanOf(p.segment!);
+    for (let k = 0; k < targets.length; k++) out.set(v, k * d);
+  } else {
+    // top-N users by the surrogate's score of the target, s(u,i) = e_u . (e_i,id + h_i)
+    for (let k = 0; k < targets.length; k++) {
+      const s = pref.scoreVector(pref.itemVector(targets[k]!));
+      const order = Array.from(s.keys()).sort((a, b) => s[b]! - s[a]! || a - b);
+      out.set(meanOf(order.slice(0, Math.min(p.topN, order.length))), k * d);
+    }
+  }
+  return out;
+}
+
+export class AuvFusionAttack implements Attack {
+  readonly threat = {
+    knows: ['interactions', 'images', 'surrogateEncoder', 'semanticEncoder', 'surrogateRecommender', 'diffusion'] as const,
+    norm: 'none' as const,
+    budget: null,
+  };
+  readonly p: AuvFusionParams;
+  constructor(
+    readonly name: string,
+    params: AuvFusionParams,
+  ) {
+    this.p = params;
+  }
+  get params(): Readonly<Record<string, unknown>> {
+    return this.p;
+  }
+
+  async generate(targets: readonly number[], ctx: AttackContext): Promise<AttackResult> {
+    const t0 = Date.now();
+    const p = this.p;
+    const images = ctx.images();
+    if (!images.hasPixels) throw new InputError(`attack '${this.name}' needs item images; this dataset has only precomputed features`);
+    const train = ctx.trainInteractions();
+    const G = ctx.surrogateEncoder();
+    const C = ctx.semanticEncoder();
+    const rng = ctx.rng.fork('auv-fusion');
+    const pref = await resolvePreference(ctx, p.views, rng);
+    if (pref.featDim !== G.description.featureDim) {
+      throw new ConfigError(`surrogate recommender was trained on ${pref.featDim}-dim features but the surrogate encoder gives ${G.description.featureDim}`);
+    }
+    const model: ChainModel | null = p.space === 'latent' ? toChainModel(ctx.diffusion()) : null;
+    const plan: ChainPlan | null = model ? chainPlan(model, p.ddimSteps, p.injectIndex!) : null;
+    const size = images.size;
+    const d = pref.config.dim;
+    const log: AttackStepLog[] = [];
+    const out = new Map<number, Float32Array>();
+    if (targets.length === 0) return { images: out, log, seconds: 0 };
+
+    // e_U per target (eq. 1) and the projection P of the visual view (eq. 6)
+    const eUAll = groupEmbeddings(pref, p, targets, train);
+    const proj = pref.projection();
+    const deltaShape: number[] = model ? [...model.latentShape] : [size, size, 3];
+
+    // prepare every target once: x0, C(x0), z_t (eq. 3) with noise from the run's seed per target
+    const prep: Prepared[] = [];
+    for (let s = 0; s < targets.length; s += p.batchSize) {
+      const items = targets.slice(s, s + p.batchSize);
+      const x0 = await loadImageBatch(images, items);
+      const sem0 = tf.tidy(() => C.encode(x0));
+      const eU = tf.tensor2d(eUAll.subarray(s * d, (s + items.length) * d), [items.length, d]);
+      let zt: tf.Tensor4D | null = null;
+      if (model && plan) {
+        const [h, w, c] = model.latentShape;
+        const noise = new Float32Array(items.length * h * w * c);
+        items.forEach((it, k) => noise.set(ctx.rng.fork('auv-noise').fork(String(it)).normalArray(h * w * c), k * h * w * c));
+        zt = tf.tidy(() => noisyLatent(model.encode(x0), tf.tensor4d(noise, [items.length, h, w, c]), plan.alphaBar));
+      }
+      prep.push({ items: [...items], x0, sem0, eU, zt });
+    }
+
+    // eq. 6: L = l1 L_CLIP + l2 L_SSIM + l3 L_align, per batch mean; returns [total, clip, ssim, align]
+    const lossFn = (b: Prepared, x: tf.Tensor4D): tf.Scalar[] => {
+      const lClip = tf.mean(tf.sub(1, cosRows(C.encode(x), b.sem0))) as tf.Scalar;
+      const lSsim = tf.mean(tf.sub(1, ssim(x, b.x0))) as tf.Scalar;
+      const lAlign = tf.mean(tf.sub(1, cosRows(pref.project(G.encode(x), proj), b.eU))) as tf.Scalar;
+      const total = tf.addN([tf.mul(lClip, p.l1), tf.mul(lSsim, p.l2), tf.mul(lAlign, p.l3)]) as tf.Scalar;
+      return [total, lClip, lSsim, lAlign];
+    };
+
+    /** x_adv for a delta (no gradient), eqs. 4-5 or the pixel ablation. */
+    const render = (b: Prepared, delta: tf.Tensor4D | null): tf.Tensor4D => {
+      if (model && plan && b.zt) {
+        const zt = delta ? tf.tidy(() => tf.add(b.zt!, tf.mul(delta, p.eta)) as tf.Tensor4D) : tf.clone(b.zt);
+        const z0 = runChain(model, plan, zt);
+        const x = decodeImage(model, z0, size);
+        tf.dispose([zt, z0]);
+        return x;
+      }
+      return tf.tidy(() => (delta ? tf.clipByValue(tf.add(b.x0, tf.mul(delta, p.pixelScale * p.eta)), 0, 1) : tf.clone(b.x0)) as tf.Tensor4D);
+    };
+
+    /** dL/d delta for batch b at `delta` (eq. 6 through eqs. 4-5), plus the loss parts. */
+    const deltaGrad = async (b: Prepared, delta: tf.Tensor4D): Promise<{ g: tf.Tensor4D; parts: number[] }> => {
+      if (model && plan && b.zt) {
+        const zt = tf.tidy(() => tf.add(b.zt!, tf.mul(delta, p.eta)) as tf.Tensor4D);
+        const r = await chainGrad(model, plan, zt, size, (x) => lossFn(b, x));
+        const g = tf.tidy(() => tf.mul(r.gradZt, p.eta) as tf.Tensor4D);
+        tf.dispose([zt, r.gradZt, r.image]);
+        return { g, parts: r.parts };
+      }
+      let partsT: tf.Tensor1D | null = null;
+      const g = tf.grad((dl: tf.Tensor) => {
+        const x = tf.clipByValue(tf.add(b.x0, tf.mul(dl, p.pixelScale * p.eta)), 0, 1) as tf.Tensor4D;
+        const o = lossFn(b, x);
+        partsT = tf.keep(tf.stack(o.map((s) => tf.clone(s))) as tf.Tensor1D);
+        return o[0]!;
+      })(delta) as tf.Tensor4D;
+      const pt = partsT as unknown as tf.Tensor1D;
+      const parts = Array.from(await pt.data());
+      pt.dispose();
+      return { g, parts };
+    };
+
+    /** One Adam step on `vars`, where delta = deltaFn() is differentiable in vars (eq. 7). */
+    const step = async (b: Prepared, deltaFn: () => tf.Tensor4D, vars: tf.Variable[], opt: tf.Optimizer): Promise<number[]> => {
+      const delta = tf.tidy(deltaFn);
+      const { g, parts } = await deltaGrad(b, delta);
+      const penT = tf.tidy(() => tf.mean(tf.square(delta)));
+      const pen = (await penT.data())[0]!;
+      penT.dispose();
+      const { grads, value } = tf.variableGrads(
+        () => tf.tidy(() => {
+          const dl = deltaFn();
+          // sum(delta * dL/ddelta) has the chain's gradient; plus the L2 penalty on delta (eq. 6)
+          return tf.add(tf.sum(tf.mul(dl, g)), tf.mul(tf.mean(tf.square(dl)), p.penalty)) as tf.Scalar;
+        }),
+        vars,
+      );
+      opt.applyGradients(grads);
+      tf.dispose([delta, g, value, ...Object.values(grads)]);
+      const total = parts[0]! + p.penalty * pen;
+      return [total, parts[1]!, parts[2]!, parts[3]!, pen];
+    };
+
+    const pushLog = (stepNo: number, parts: number[], extra: Record<string, number> = {}): void => {
+      log.push({ step: stepNo, total: parts[0]!, L_CLIP: parts[1]!, L_SSIM: parts[2]!, L_align: parts[3]!, deltaMs: parts[4]!, seconds: (Date.now() - t0) / 1000, ...extra });
+    };
+
+    // final deltas per prepared batch (tensors), from the MLP or free optimisation
+    const finalDelta: tf.Tensor4D[] = [];
+    const batchRng = rng.fork('batches');
+    if (p.generator === 'mlp') {
+      const mlp = new DeltaMlp(d, p.hidden, deltaShape, rng.fork('mlp'), p.outInitStd);
+      const opt = tf.train.adam(p.lr);
+      const progress = new Progress(this.name, p.steps);
+      // amortised training over minibatches of targets (eq. 7); the prepared batches are the minibatches
+      let order: number[] = [];
+      for (let s = 0; s < p.steps; s++) {
+        if (order.length === 0) order = batchRng.shuffle(prep.map((_, k) => k));
+        const b = prep[order.pop()!]!;
+        const parts = await step(b, () => mlp.apply(b.eU) as tf.Tensor4D, mlp.vars, opt);
+        pushLog(s, parts, { targets: b.items.length });
+        progress.tick(1, `L_align ${parts[3]!.toFixed(4)} total ${parts[0]!.toFixed(4)}`);
+      }
+      progress.finish();
+      opt.dispose();
+      for (const b of prep) finalDelta.push(tf.tidy(() => mlp.apply(b.eU) as tf.Tensor4D));
+      mlp.dispose();
+    } else {
+      // per-image ablation: a free delta = tanh(w) per target, `steps` Adam steps per batch
+      const progress = new Progress(this.name, p.steps * prep.length);
+      let s = 0;
+      for (const b of prep) {
+        const w0 = tf.zeros([b.items.length, ...deltaShape]);
+        const w = tf.variable(w0, true);
+        w0.dispose();
+        const opt = tf.train.adam(p.lr);
+        for (let k = 0; k < p.steps; k++, s++) {
+          const parts = await step(b, () => tf.tanh(w) as tf.Tensor4D, [w], opt);
+          pushLog(s, parts, { targets: b.items.length });
+          progress.tick(1, `L_align ${parts[3]!.toFixed(4)}`);
+        }
+        finalDelta.push(tf.tidy(() => tf.tanh(w) as tf.Tensor4D));
+        opt.dispose();
+        w.dispose();
+      }
+      progress.finish();
+    }
+
+    // optional per-image refinement delta_i = delta_mlp + r_i (eq. 7)
+    if (p.refineSteps > 0) {
+      let s = log.length;
+      for (let k = 0; k < prep.length; k++) {
+        const b = prep[k]!;
+        const base = finalDelta[k]!;
+        const r0 = tf.zerosLike(base);
+        const r = tf.variable(r0, true);
+        r0.dispose();
+        const opt = tf.train.adam(p.refineLr);
+        for (let q = 0; q < p.refineSteps; q++, s++) {
+          const parts = await step(b, () => tf.add(base, r) as tf.Tensor4D, [r], opt);
+          pushLog(s, parts, { refine: 1, targets: b.items.length });
+        }
+        finalDelta[k] = tf.tidy(() => tf.add(base, r) as tf.Tensor4D);
+        base.dispose();
+        r.dispose();
+        opt.dispose();
+      }
+    }
+
+    // final images, with the clean round trip (delta = 0) for reference
+    let ssimAdv = 0;
+    let ssimRec = 0;
+    let alignAdv = 0;
+    let alignRec = 0;
+    let alignClean = 0;
+    let n = 0;
+    for (let k = 0; k < prep.length; k++) {
+      const b = prep[k]!;
+      const xAdv = render(b, finalDelta[k]!);
+      const xRec = render(b, null);
+      const stats = tf.tidy(() => {
+        const al = (x: tf.Tensor4D) => tf.sum(cosRows(pref.project(G.encode(x), proj), b.eU));
+        return tf.stack([tf.sum(ssim(xAdv, b.x0)), tf.sum(ssim(xRec, b.x0)), al(xAdv), al(xRec), al(b.x0)]);
+      });
+      const sv = await stats.data();
+      ssimAdv += sv[0]!;
+      ssimRec += sv[1]!;
+      alignAdv += sv[2]!;
+      alignRec += sv[3]!;
+      alignClean += sv[4]!;
+      n += b.items.length;
+      const px = (await xAdv.data()) as Float32Array;
+      const per = size * size * 3;
+      b.items.forEach((it, q) => out.set(it, px.slice(q * per, (q + 1) * per)));
+      tf.dispose([xAdv, xRec, stats]);
+    }
+    log.push({
+      step: log.length,
+      final: 1,
+      ssimAdv: ssimAdv / n,
+      ssimCleanRoundTrip: ssimRec / n,
+      cosAlignAdv: alignAdv / n,
+      cosAlignRoundTrip: alignRec / n,
+      cosAlignClean: alignClean / n,
+      seconds: (Date.now() - t0) / 1000,
+    });
+
+    for (const b of prep) tf.dispose([b.x0, b.sem0, b.eU, ...(b.zt ? [b.zt] : [])]);
+    tf.dispose(finalDelta);
+    proj.dispose();
+    return { images: out, log, seconds: (Date.now() - t0) / 1000 };
+  }
+}
+
+/** Factory used by the registry: `createAuvFusionAttack(params, 'no-align')`. */
+export function createAuvFusionAttack(params: Record<string, unknown> = {}, variant?: string): Attack {
+  const p = auvFusionParams(params, variant);
+  return new AuvFusionAttack(variant ? `auv-fusion/${variant}` : 'auv-fusion', p);
+}

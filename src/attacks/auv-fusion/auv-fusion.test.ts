@@ -1,0 +1,153 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, KnowledgeError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
+import { synthesizeCatalogue, type SynthDataset } from '../../data/index.js';
+import { loadImageBatch } from '../../data/dataset.js';
+import { PreferenceEncoder } from '../../preference/model.js';
+import { makeAttackContext, type AttackResources } from '../attack.js';
+import { chainGrad, chainPlan, ddimStep, decodeImage } from './chain.js';
+import { auvFusionParams, sweepVariants, variantOverrides } from './config.js';
+import { DeltaMlp } from './generator.js';
+import { createAuvFusionAttack, AUV_FUSION_VARIANTS } from './index.js';
+import { tinyDiffusion, tinyEncoder } from './testkit.js';
+
+describe('config and variants', () => {
+  it('parses named variants, key=value sweeps and rejects unknown ones', () => {
+    expect(variantOverrides('no-align')).toEqual({ l3: 0 });
+    expect(variantOverrides('no-align+eta=0.5')).toEqual({ l3: 0, eta: 0.5 });
+    expect(auvFusionParams({}, 'ddimSteps=20').injectIndex).toBe(10);
+    expect(auvFusionParams({}).injectIndex).toBe(25);
+    expect(() => auvFusionParams({}, 'bogus')).toThrow(ConfigError);
+    expect(() => auvFusionParams({ etta: 1 })).toThrow(/etta/);
+    expect(() => auvFusionParams({ ddimSteps: 10, injectIndex: 10 })).toThrow(/injectIndex/);
+    expect(sweepVariants({ eta: [0.5, 2], l3: [0, 1] })).toEqual([
+      'auv-fusion/eta=0.5,l3=0', 'auv-fusion/eta=0.5,l3=1', 'auv-fusion/eta=2,l3=0', 'auv-fusion/eta=2,l3=1',
+    ]);
+    for (const v of AUV_FUSION_VARIANTS) expect(() => createAuvFusionAttack({}, v)).not.toThrow();
+    expect(createAuvFusionAttack({}, 'eta=0.5').name).toBe('auv-fusion/eta=0.5');
+  });
+});
+
+describe('generator and chain', () => {
+  it('MLP output has the latent shape and lies in [-1,1]', async () => {
+    const mlp = new DeltaMlp(8, 16, [4, 4, 4], new Rng(1), 0.5);
+    const e = tf.randomNormal([3, 8], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const o = mlp.apply(e);
+    expect(o.shape).toEqual([3, 4, 4, 4]);
+    const v = await o.data();
+    expect(Math.max(...v)).toBeLessThanOrEqual(1);
+    expect(Math.min(...v)).toBeGreaterThanOrEqual(-1);
+    tf.dispose([e, o]);
+    mlp.dispose();
+  });
+
+  it('checkpointed chain gradient equals a full-tape gradient, and reaches the MLP weights', async () => {
+    const m = tinyDiffusion(new Rng(2), 16);
+    const plan = chainPlan(m, 10, 5);
+    expect(plan.steps.length).toBe(5);
+    const zt = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const target = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const lossFn = (x: tf.Tensor4D) => [tf.mean(tf.square(tf.sub(x, target))) as tf.Scalar];
+    const r = await chainGrad(m, plan, zt, 16, lossFn);
+    const full = tf.grad((z: tf.Tensor) => {
+      let cur = z as tf.Tensor4D;
+      for (const s of plan.steps) cur = ddimStep(m, cur, s.t, s.tPrev);
+      return lossFn(decodeImage(m, cur, 16))[0]!;
+    })(zt);
+    const a = await r.gradZt.data();
+    const b = await full.data();
+    let maxAbs = 0;
+    for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(b[i]!));
+    expect(maxAbs).toBeGreaterThan(0);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4 * maxAbs + 1e-7);
+    // through the MLP: d/dphi sum(delta * g) is non-zero for every weight matrix
+    const mlp = new DeltaMlp(8, 16, [4, 4, 4], new Rng(5), 0.1);
+    const e = tf.ones([2, 8]) as tf.Tensor2D;
+    const { grads, value } = tf.variableGrads(() => tf.sum(tf.mul(mlp.apply(e), r.gradZt)) as tf.Scalar, mlp.vars);
+    for (const v of mlp.vars) expect((await tf.abs(grads[v.name]!).sum().data())[0]).toBeGreaterThan(0);
+    tf.dispose([zt, target, r.gradZt, r.image, full, e, value, ...Object.values(grads)]);
+    mlp.dispose();
+    m.dispose();
+  });
+});
+
+describe('AUV-Fusion attack on a tiny catalogue', () => {
+  let ds: SynthDataset;
+  let res: AttackResources;
+  const size = 32;
+  beforeAll(async () => {
+    ds = synthesizeCatalogue({ profile: 'tiny', seed: 3 });
+    const G = tinyEncoder(new Rng(11), size, 16);
+    const C = tinyEncoder(new Rng(12), size, 16);
+    const n = ds.itemIds.length;
+    const x = await loadImageBatch(ds.images, Array.from({ length: n }, (_, i) => i));
+    const f = G.encode(x);
+    const features = (await f.data()) as Float32Array;
+    tf.dispose([x, f]);
+    const { model } = await PreferenceEncoder.fit(
+      { numUsers: ds.userIds.length, numItems: n, train: ds.split.train, features, featDim: 16, excludedNegatives: new Set(ds.targets) },
+      { epochs: 3, dim: 16 },
+      new Rng(4),
+    );
+    res = { rng: new Rng(9), dataset: ds, surrogateEncoder: G, semanticEncoder: C, surrogateRecommender: model, diffusion: tinyDiffusion(new Rng(13), size) };
+  });
+
+  it('never reads the victim: the context refuses victim knowledge', () => {
+    const atk = createAuvFusionAttack({});
+    expect(atk.threat.knows).not.toContain('victimModel');
+    expect(atk.threat.knows).not.toContain('victimEncoder');
+    const ctx = makeAttackContext(atk, { ...res, victimModel: {} as never, victimEncoder: {} as never });
+    expect(() => ctx.victimModel()).toThrow(KnowledgeError);
+    expect(() => ctx.victimEncoder()).toThrow(KnowledgeError);
+  });
+
+  it('L_align falls, images are valid, a fixed seed gives identical images, no tensor leaks', async () => {
+    const targets = ds.targets.slice(0, 4);
+    const params = { steps: 12, batchSize: 2, ddimSteps: 6, lr: 0.05, outInitStd: 0.01 };
+    const atk = createAuvFusionAttack(params);
+    const before = tf.memory().numTensors;
+    const r1 = await atk.generate(targets, makeAttackContext(atk, { ...res, rng: new Rng(9) }));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r1.images.size).toBe(4);
+    for (const img of r1.images.values()) {
+      expect(img.length).toBe(size * size * 3);
+      expect(Math.min(...img)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...img)).toBeLessThanOrEqual(1);
+    }
+    const steps = r1.log.filter((l) => l.final === undefined);
+    expect(steps.length).toBe(12);
+    const first = (steps[0]!.L_align! + steps[1]!.L_align!) / 2;
+    const last = (steps[10]!.L_align! + steps[11]!.L_align!) / 2;
+    expect(last).toBeLessThan(first);
+    const fin = r1.log[r1.log.length - 1]!;
+    expect(fin.final).toBe(1);
+    expect(fin.ssimCleanRoundTrip).toBeGreaterThan(-1);
+    expect(fin.cosAlignAdv).toBeGreaterThan(fin.cosAlignRoundTrip!);
+    const r2 = await atk.generate(targets, makeAttackContext(atk, { ...res, rng: new Rng(9) }));
+    for (const t of targets) expect(Array.from(r2.images.get(t)!)).toEqual(Array.from(r1.images.get(t)!));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('ablations run: no-latent keeps pixels in [0,1], per-image and refine and top-n work, id-only trains its own view', async () => {
+    const targets = ds.targets.slice(0, 2);
+    const before = tf.memory().numTensors;
+    for (const v of ['no-latent', 'per-image', 'refine', 'top-n', 'id-only', 'no-align']) {
+      const atk = createAuvFusionAttack({ steps: 2, batchSize: 2, ddimSteps: 4, refineSteps: 2 }, v);
+      const r = await atk.generate(targets, makeAttackContext(atk, res));
+      expect(r.images.size).toBe(2);
+      for (const img of r.images.values()) {
+        expect(Math.min(...img)).toBeGreaterThanOrEqual(0);
+        expect(Math.max(...img)).toBeLessThanOrEqual(1);
+      }
+      if (v === 'no-latent') {
+        const x0 = await ds.images.load(targets[0]!);
+        const adv = r.images.get(targets[0]!)!;
+        let linf = 0;
+        for (let i = 0; i < x0.length; i++) linf = Math.max(linf, Math.abs(adv[i]! - x0[i]!));
+        expect(linf).toBeLessThanOrEqual(32 / 255 + 1e-6);
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

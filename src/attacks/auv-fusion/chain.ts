@@ -1,0 +1,139 @@
+/**
+ * The differentiable DDIM chain of AUV-Fusion (spec section 7, eqs. 3-5) with bounded memory.
+ *
+ * Forward: z_t = sqrt(abar_t) z0 + sqrt(1-abar_t) noise (eq. 3), z~_t = z_t + eta delta (eq. 4),
+ * deterministic DDIM (eta_ddim = 0) from t down to 0 (eq. 5). Backward: the gradient of the loss
+ * with respect to z~0 is carried back one DDIM step at a time by recomputing that step's UNet
+ * forward under tf.grad (activation checkpointing), so memory holds one UNet tape plus the
+ * per-step latents, never the whole chain's activations.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** What the chain needs from a latent diffusion model (adapters in ./diffusion-adapter.ts). */
+export interface ChainModel {
+  /** Latent shape [h, w, c] (NHWC). */
+  readonly latentShape: readonly [number, number, number];
+  /** Image side of decoder outputs. */
+  readonly imageSize: number;
+  /** VAE encoder E: images N x S x S x 3 in [0,1] -> latents N x h x w x c (deterministic). */
+  encode(x: tf.Tensor4D): tf.Tensor4D;
+  /** VAE decoder D: latents -> images (not yet clipped). Differentiable. */
+  decode(z: tf.Tensor4D): tf.Tensor4D;
+  /** UNet noise prediction eps_theta(z_t, t), differentiable in z_t. */
+  predictNoise(z: tf.Tensor4D, t: number): tf.Tensor4D;
+  /** Cumulative alphas abar_t of the training schedule (length = training timesteps). */
+  readonly alphasCumprod: ArrayLike<number>;
+  /** abar used after the last step (diffusers' final_alpha_cumprod; 1 with set_alpha_to_one). */
+  readonly finalAlphaCumprod: number;
+  /** The n sampling timesteps, descending (diffusers' setTimesteps(n)). */
+  timesteps(n: number): number[];
+}
+
+/** DDIM timesteps with diffusers' default "leading" spacing: (arange(n) * T/n) reversed. */
+export function leadingTimesteps(numTrain: number, n: number): number[] {
+  const ratio = Math.floor(numTrain / n);
+  const out: number[] = [];
+  for (let k = n - 1; k >= 0; k--) out.push(k * ratio);
+  return out;
+}
+
+/** One deterministic DDIM step z_t -> z_prev (eq. 5's update). */
+export function ddimStep(model: ChainModel, z: tf.Tensor4D, t: number, tPrev: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const a = model.alphasCumprod[t] as number;
+    const ap = tPrev >= 0 ? (model.alphasCumprod[tPrev] as number) : model.finalAlphaCumprod;
+    const eps = model.predictNoise(z, t);
+    const x0 = tf.div(tf.sub(z, tf.mul(eps, Math.sqrt(1 - a))), Math.sqrt(a));
+    return tf.add(tf.mul(x0, Math.sqrt(ap)), tf.mul(eps, Math.sqrt(1 - ap))) as tf.Tensor4D;
+  });
+}
+
+export interface ChainPlan {
+  /** Timesteps from the injection step down: ts[0] = t_inject, ..., with tPrev per step. */
+  steps: { t: number; tPrev: number }[];
+  /** abar at the injection step. */
+  alphaBar: number;
+}
+
+/** The steps run after injecting at index `injectIndex` of n DDIM steps (eq. 3). */
+export function chainPlan(model: ChainModel, n: number, injectIndex: number): ChainPlan {
+  const ts = model.timesteps(n);
+  if (injectIndex < 0 || injectIndex >= ts.length) throw new Error(`injectIndex ${injectIndex} outside [0, ${ts.length})`);
+  const steps: { t: number; tPrev: number }[] = [];
+  for (let k = injectIndex; k < ts.length; k++) steps.push({ t: ts[k]!, tPrev: k + 1 < ts.length ? ts[k + 1]! : -1 });
+  return { steps, alphaBar: model.alphasCumprod[ts[injectIndex]!] as number };
+}
+
+/** z_t = sqrt(abar) z0 + sqrt(1 - abar) noise (eq. 3). */
+export function noisyLatent(z0: tf.Tensor4D, noise: tf.Tensor4D, alphaBar: number): tf.Tensor4D {
+  return tf.tidy(() => tf.add(tf.mul(z0, Math.sqrt(alphaBar)), tf.mul(noise, Math.sqrt(1 - alphaBar))) as tf.Tensor4D);
+}
+
+/** Run the chain without gradients; returns z~0 (caller owns). */
+export function runChain(model: ChainModel, plan: ChainPlan, zt: tf.Tensor4D): tf.Tensor4D {
+  let z = tf.clone(zt);
+  for (const s of plan.steps) {
+    const next = ddimStep(model, z, s.t, s.tPrev);
+    z.dispose();
+    z = next;
+  }
+  return z;
+}
+
+/** x = clip(D(z), 0, 1), resized to `size` when the decoder's side differs (eq. 5). */
+export function decodeImage(model: ChainModel, z: tf.Tensor4D, size: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    let x = model.decode(z);
+    if (x.shape[1] !== size || x.shape[2] !== size) x = tf.image.resizeBilinear(x, [size, size]);
+    return tf.clipByValue(x, 0, 1) as tf.Tensor4D;
+  });
+}
+
+export interface ChainGradResult {
+  /** Loss value (scalar, mean over the batch as returned by lossFn). */
+  loss: number;
+  /** Components reported by lossFn (host numbers). */
+  parts: number[];
+  /** x_adv = clip(D(z~0), 0, 1) (caller owns). */
+  image: tf.Tensor4D;
+  /** dL / d z~_t (caller owns); dL/d delta = eta * this (eq. 4). */
+  gradZt: tf.Tensor4D;
+}
+
+/**
+ * Loss and its gradient with respect to the injected latent z~_t through every DDIM step and the
+ * decoder. `lossFn(x)` returns [total, ...parts] scalars for images x in [0,1].
+ */
+export async function chainGrad(
+  model: ChainModel,
+  plan: ChainPlan,
+  ztTilde: tf.Tensor4D,
+  size: number,
+  lossFn: (x: tf.Tensor4D) => tf.Scalar[],
+): Promise<ChainGradResult> {
+  // forward, keeping only the latents at each step (checkpoints)
+  const zs: tf.Tensor4D[] = [tf.clone(ztTilde)];
+  for (const s of plan.steps) zs.push(ddimStep(model, zs[zs.length - 1]!, s.t, s.tPrev));
+  const z0 = zs[zs.length - 1]!;
+  // gradient at z~0 through decoder + loss
+  let partsT: tf.Tensor1D | null = null;
+  const gZ0 = tf.grad((z: tf.Tensor) => {
+    const x = decodeImage(model, z as tf.Tensor4D, size);
+    const out = lossFn(x);
+    partsT = tf.keep(tf.stack(out.map((s) => tf.clone(s))) as tf.Tensor1D);
+    return out[0]!;
+  })(z0) as tf.Tensor4D;
+  const image = decodeImage(model, z0, size);
+  // back through the DDIM steps, recomputing each step's forward (checkpointing)
+  let g = gZ0;
+  for (let k = plan.steps.length - 1; k >= 0; k--) {
+    const s = plan.steps[k]!;
+    const next = tf.grad((z: tf.Tensor) => ddimStep(model, z as tf.Tensor4D, s.t, s.tPrev))(zs[k]!, g) as tf.Tensor4D;
+    g.dispose();
+    g = next;
+  }
+  for (const z of zs) z.dispose();
+  const parts = Array.from(await (partsT as unknown as tf.Tensor1D).data());
+  (partsT as unknown as tf.Tensor1D).dispose();
+  return { loss: parts[0]!, parts, image, gradZt: g };
+}

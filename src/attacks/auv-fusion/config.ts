@@ -1,0 +1,116 @@
+/**
+ * AUV-Fusion parameters (spec section 7), named ablation variants and the sweep helper.
+ * Defaults the paper does not give (l1, l2, l3, lr, steps) are fixed here and documented.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../core/errors.js';
+import { parseParams } from '../projection.js';
+
+export const auvFusionSchema = z.object({
+  /** Loss weights of eq. 6: L = l1 L_CLIP + l2 L_SSIM + l3 L_align + penalty ||delta||^2. */
+  l1: z.number().min(0).default(0.5),
+  l2: z.number().min(0).default(0.3),
+  l3: z.number().min(0).default(1.0),
+  /** Weight of the mean-square penalty on delta (eq. 6, "small L2 penalty"). */
+  penalty: z.number().min(0).default(1e-3),
+  /** Injection strength eta of eq. 4. */
+  eta: z.number().min(0).default(1.0),
+  /** DDIM steps n (eq. 5) and the injection index (default floor(n/2), eq. 3). */
+  ddimSteps: z.number().int().min(1).max(1000).default(50),
+  injectIndex: z.number().int().min(0).optional(),
+  /** Target user group U (eq. 1): all training users, the top-N users by surrogate score of the target, or an explicit segment. */
+  group: z.enum(['all', 'top-n', 'segment']).default('all'),
+  topN: z.number().int().min(1).default(50),
+  segment: z.array(z.number().int().min(0)).optional(),
+  /** Generator: the amortised MLP of eq. 2, or a free per-image delta (ablation 'per-image'). */
+  generator: z.enum(['mlp', 'free']).default('mlp'),
+  hidden: z.number().int().min(1).default(256),
+  /** Where delta acts: the diffusion latent (eqs. 3-5) or pixels directly (ablation 'no-latent'). */
+  space: z.enum(['latent', 'pixel']).default('latent'),
+  /** Pixel ablation: x_adv = clip(x0 + pixelScale * delta, 0, 1), delta in [-1,1] (tanh). */
+  pixelScale: z.number().positive().max(1).default(32 / 255),
+  /** Preference view used for e_u and P (ablations 'id-only', 'visual-only'). */
+  views: z.enum(['both', 'id', 'visual']).default('both'),
+  /** Adam on phi (eq. 7): steps, learning rate, targets per minibatch. */
+  steps: z.number().int().min(0).default(20),
+  lr: z.number().positive().default(0.01),
+  batchSize: z.number().int().min(1).default(8),
+  /** Optional per-image refinement of delta after the MLP (eq. 7): Adam steps per target batch. */
+  refineSteps: z.number().int().min(0).default(0),
+  refineLr: z.number().positive().default(0.02),
+  /** Std of the output layer's initial weights (small: training starts near the clean round trip). */
+  outInitStd: z.number().min(0).default(1e-3),
+});
+
+export type AuvFusionParams = z.infer<typeof auvFusionSchema>;
+
+/** The named ablations (spec section 7) as parameter overrides. */
+export const VARIANT_OVERRIDES: Readonly<Record<string, Partial<AuvFusionParams>>> = {
+  full: {},
+  'no-align': { l3: 0 },
+  'no-latent': { space: 'pixel' },
+  'id-only': { views: 'id' },
+  'visual-only': { views: 'visual' },
+  'per-image': { generator: 'free' },
+  refine: { refineSteps: 10 },
+  'top-n': { group: 'top-n' },
+};
+
+/** Variant names accepted after 'auv-fusion/' (besides key=value sweeps). */
+export const AUV_FUSION_VARIANTS: readonly string[] = Object.keys(VARIANT_OVERRIDES).filter((v) => v !== 'full');
+
+const SWEEPABLE = ['eta', 'l1', 'l2', 'l3', 'ddimSteps', 'injectIndex', 'steps', 'lr', 'topN', 'penalty', 'refineSteps'] as const;
+
+/**
+ * Parse a variant: a named ablation ('no-align'), or comma-separated key=value overrides of
+ * numeric parameters ('eta=0.5', 'ddimSteps=20,injectIndex=10'), or both joined by '+'
+ * ('no-align+eta=0.5').
+ */
+export function variantOverrides(variant: string | undefined): Partial<AuvFusionParams> {
+  if (!variant) return {};
+  const out: Record<string, unknown> = {};
+  for (const part of variant.split('+')) {
+    if (part in VARIANT_OVERRIDES) {
+      Object.assign(out, VARIANT_OVERRIDES[part]);
+      continue;
+    }
+    for (const kv of part.split(',')) {
+      const m = /^([A-Za-z0-9]+)=(-?[0-9.eE+-]+)$/.exec(kv.trim());
+      if (!m || !(SWEEPABLE as readonly string[]).includes(m[1]!)) {
+        throw new ConfigError(
+          `unknown AUV-Fusion variant '${part}': allowed values are ${AUV_FUSION_VARIANTS.join(', ')} or key=value with key in ${SWEEPABLE.join(', ')}`,
+        );
+      }
+      const v = Number(m[2]);
+      if (!Number.isFinite(v)) throw new ConfigError(`AUV-Fusion variant '${kv}': '${m[2]}' is not a number`);
+      out[m[1]!] = v;
+    }
+  }
+  return out as Partial<AuvFusionParams>;
+}
+
+/** Validate params (with the variant's overrides applied on top). */
+export function auvFusionParams(params: Record<string, unknown> = {}, variant?: string): AuvFusionParams {
+  const merged = { ...params, ...variantOverrides(variant) };
+  const p = parseParams(variant ? `auv-fusion/${variant}` : 'auv-fusion', auvFusionSchema, merged);
+  const inj = p.injectIndex ?? Math.floor(p.ddimSteps / 2);
+  if (inj >= p.ddimSteps) throw new ConfigError(`attack 'auv-fusion': parameter 'injectIndex' must be below ddimSteps (${p.ddimSteps}), got ${inj}`);
+  if (p.group === 'segment' && (!p.segment || p.segment.length === 0)) {
+    throw new ConfigError(`attack 'auv-fusion': group 'segment' needs a non-empty 'segment' list of user indices`);
+  }
+  return { ...p, injectIndex: inj };
+}
+
+/**
+ * Expand a parameter grid into attack names: sweepVariants({eta: [0.5, 2], l3: [0, 1]}) ->
+ * ['auv-fusion/eta=0.5,l3=0', 'auv-fusion/eta=0.5,l3=1', 'auv-fusion/eta=2,l3=0', ...].
+ */
+export function sweepVariants(grid: Readonly<Partial<Record<(typeof SWEEPABLE)[number], readonly number[]>>>, base?: string): string[] {
+  let combos: string[][] = [[]];
+  for (const [k, values] of Object.entries(grid)) {
+    if (!(SWEEPABLE as readonly string[]).includes(k)) throw new ConfigError(`cannot sweep '${k}': allowed keys are ${SWEEPABLE.join(', ')}`);
+    if (!values || values.length === 0) continue;
+    combos = combos.flatMap((c) => values.map((v) => [...c, `${k}=${v}`]));
+  }
+  return combos.map((c) => 'auv-fusion/' + [base, c.join(',')].filter((s) => s).join('+'));
+}
