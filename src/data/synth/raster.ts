@@ -312,61 +312,93 @@ export function renderItem(a: ItemAttributes, size: number, out = new Float32Arr
     shY = cy + (by1 - 0.5) * sy,
     shRx = ((bx1 - bx0) / 2) * sx * 1.05,
     shRy = 0.035 * a.scale + 0.01;
+  const rgb = [0, 0, 0];
+  // Colour of one sample point (frame space) into rgb; returns a region id (background, body
+  // colour 1/2, trim...) used to find the pixels that straddle an edge.
+  const sample = (x: number, y: number): number => {
+    const X = x - cx,
+      Y = y - cy;
+    const u = (X * cos - Y * sin) / sx + 0.5;
+    const v = (X * sin + Y * cos) / sy + 0.5;
+    let mat = -1;
+    for (let k = prims.length - 1; k >= 0; k--) {
+      if (inside(prims[k]!, u, v)) {
+        mat = prims[k]!.mat;
+        break;
+      }
+    }
+    if (mat === -1 || mat === HOLE) {
+      const grad = 1.02 - 0.06 * y;
+      const du = (x - shX) / shRx,
+        dv = (y - shY) / shRy;
+      const d = du * du + dv * dv;
+      const shade = d < 1 ? 1 - 0.16 * (1 - d) : 1;
+      rgb[0] = bg[0] * grad * shade;
+      rgb[1] = bg[1] * grad * shade;
+      rgb[2] = bg[2] * grad * shade;
+      return 0;
+    }
+    let base: number[];
+    let id = mat + 3;
+    if (mat === BODY) {
+      const second = patternMask(a.pattern, u, v, a.patternFreq, a.patternPhase);
+      base = second ? col2 : col1;
+      id = second ? 2 : 1;
+    } else if (mat === TRIM) base = trim;
+    else if (mat === SOLE) base = sole;
+    else if (mat === METAL) base = metal;
+    else base = inner;
+    // Soft studio light from the top left (product-shot look).
+    const light = 1.1 - 0.22 * v - 0.08 * u;
+    rgb[0] = base[0]! * light;
+    rgb[1] = base[1]! * light;
+    rgb[2] = base[2]! * light;
+    return id;
+  };
+  // Pass 1: one sample at each pixel centre. Pass 2: pixels whose 3x3 neighbourhood holds more than
+  // one region are antialiased by ss x ss supersampling (shading is smooth elsewhere).
+  const ids = new Uint8Array(size * size);
+  for (let py = 0; py < size; py++)
+    for (let px = 0; px < size; px++) {
+      ids[py * size + px] = sample((px + 0.5) / size, (py + 0.5) / size);
+      const o = (py * size + px) * 3;
+      out[o] = rgb[0]!;
+      out[o + 1] = rgb[1]!;
+      out[o + 2] = rgb[2]!;
+    }
   const ss = size <= 32 ? 4 : 3;
   const inv = 1 / (ss * ss);
-  const rgb = [0, 0, 0];
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
-      let r = 0,
-        g = 0,
-        b = 0;
-      for (let sy_ = 0; sy_ < ss; sy_++) {
-        const y = (py + (sy_ + 0.5) / ss) / size;
-        for (let sx_ = 0; sx_ < ss; sx_++) {
-          const x = (px + (sx_ + 0.5) / ss) / size;
-          // Frame -> shape space (inverse of scale/rotate/translate).
-          const X = x - cx,
-            Y = y - cy;
-          const u = (X * cos - Y * sin) / sx + 0.5;
-          const v = (X * sin + Y * cos) / sy + 0.5;
-          let mat = -1;
-          for (let k = prims.length - 1; k >= 0; k--) {
-            if (inside(prims[k]!, u, v)) {
-              mat = prims[k]!.mat;
-              break;
-            }
+      const id = ids[py * size + px]!;
+      let edge = false;
+      for (let ny = Math.max(0, py - 1); ny <= Math.min(size - 1, py + 1) && !edge; ny++)
+        for (let nx = Math.max(0, px - 1); nx <= Math.min(size - 1, px + 1); nx++)
+          if (ids[ny * size + nx] !== id) {
+            edge = true;
+            break;
           }
-          if (mat === -1 || mat === HOLE) {
-            const grad = 1.02 - 0.06 * y;
-            const du = (x - shX) / shRx,
-              dv = (y - shY) / shRy;
-            const d = du * du + dv * dv;
-            const shade = d < 1 ? 1 - 0.16 * (1 - d) : 1;
-            rgb[0] = bg[0] * grad * shade;
-            rgb[1] = bg[1] * grad * shade;
-            rgb[2] = bg[2] * grad * shade;
-          } else {
-            let base: number[];
-            if (mat === BODY) base = patternMask(a.pattern, u, v, a.patternFreq, a.patternPhase) ? col2 : col1;
-            else if (mat === TRIM) base = trim;
-            else if (mat === SOLE) base = sole;
-            else if (mat === METAL) base = metal;
-            else base = inner;
-            // Soft studio light from the top left (product-shot look).
-            const light = 1.1 - 0.22 * v - 0.08 * u;
-            rgb[0] = base[0]! * light;
-            rgb[1] = base[1]! * light;
-            rgb[2] = base[2]! * light;
-          }
-          r += rgb[0]!;
-          g += rgb[1]!;
-          b += rgb[2]!;
-        }
-      }
       const o = (py * size + px) * 3;
-      out[o] = clamp01(r * inv);
-      out[o + 1] = clamp01(g * inv);
-      out[o + 2] = clamp01(b * inv);
+      if (edge) {
+        let r = 0,
+          g = 0,
+          b = 0;
+        for (let j = 0; j < ss; j++) {
+          const y = (py + (j + 0.5) / ss) / size;
+          for (let i = 0; i < ss; i++) {
+            sample((px + (i + 0.5) / ss) / size, y);
+            r += rgb[0]!;
+            g += rgb[1]!;
+            b += rgb[2]!;
+          }
+        }
+        out[o] = r * inv;
+        out[o + 1] = g * inv;
+        out[o + 2] = b * inv;
+      }
+      out[o] = clamp01(out[o]!);
+      out[o + 1] = clamp01(out[o + 1]!);
+      out[o + 2] = clamp01(out[o + 2]!);
     }
   }
   return out;
