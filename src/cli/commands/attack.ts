@@ -1,6 +1,153 @@
-/** `auv-fusion attack <name> ...` commands: every attack */
-import type { Command } from 'commander';
+/**
+ * `auv-fusion attack <name> --data DIR [--budget 8|16|32] [--victim-dir DIR] --out DIR`: run one
+ * attack on the dataset's target items; writes one PNG per target (named by item id), and
+ * attack-log.json (parameters, threat model, per-target image metrics, optimisation log).
+ */
+import { Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../../core/errors.js';
+import { writeDirAtomic } from '../../core/fsutil.js';
+import { writeFileAtomic } from '../../core/fsutil.js';
+import { Rng } from '../../core/rng.js';
+import type { Dataset } from '../../data/dataset.js';
+import { openDataset } from '../../data/open.js';
+import { encodePngRgb } from '../../data/png.js';
+import type { ImageEncoder } from '../../encoders/encoder.js';
+import { imagePairMetrics } from '../../evaluation/image-metrics.js';
+import type { Recommender } from '../../recommenders/recommender.js';
+import { makeAttackContext, type AttackResources } from '../../attacks/attack.js';
+import { createAttack, listAttacks, loadAuvFusion } from '../../attacks/registry.js';
+
+interface AttackOpts {
+  data: string;
+  budget?: string;
+  victimDir?: string;
+  encoderDir?: string;
+  out: string;
+  seed: string;
+  steps?: string;
+  optimizer?: string;
+  maxTargets?: string;
+  param: string[];
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** key=value -> number | boolean | string. */
+export function parseParamArgs(list: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of list) {
+    const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(kv);
+    if (!m) throw new ConfigError(`--param '${kv}' must look like key=value`);
+    const raw = m[2]!;
+    out[m[1]!] = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/**
+ * Load a saved victim recommender and its encoder F. Uses `loadRecommender(dir)` from
+ * src/recommenders and `loadEncoder(dir)` from src/encoders; the encoder folder defaults to
+ * <victim-dir>/encoder, then <victim-dir>/../encoders/victim.
+ */
+export async function loadVictim(victimDir: string, encoderDir?: string): Promise<{ model: Recommender; encoder: ImageEncoder }> {
+  if (!existsSync(victimDir)) throw new ConfigError(`--victim-dir '${victimDir}' does not exist (train one with 'auv-fusion train victims')`);
+  const recSpec = '../../recommenders/index.js';
+  const encSpec = '../../encoders/index.js';
+  const recMod = (await import(recSpec)) as { loadRecommender?: (dir: string) => Promise<Recommender> };
+  const encMod = (await import(encSpec)) as { loadEncoder?: (dir: string) => Promise<ImageEncoder> };
+  if (!recMod.loadRecommender || !encMod.loadEncoder) throw new ConfigError('this build has no loadRecommender/loadEncoder');
+  const candidates = encoderDir ? [encoderDir] : [path.join(victimDir, 'encoder'), path.join(victimDir, '..', 'encoders', 'victim')];
+  const encDir = candidates.find((d) => existsSync(d));
+  if (!encDir) throw new ConfigError(`no victim encoder found (looked in ${candidates.join(', ')}); pass --encoder-dir`);
+  return { model: await recMod.loadRecommender(victimDir), encoder: await encMod.loadEncoder(encDir) };
+}
+
+export async function runAttackCommand(name: string, o: AttackOpts): Promise<string> {
+  await loadAuvFusion();
+  const params = parseParamArgs(o.param);
+  if (o.budget !== undefined) params.budget = Number(o.budget);
+  if (o.steps !== undefined) params.steps = Number(o.steps);
+  if (o.optimizer !== undefined) params.optimizer = o.optimizer;
+  const attack = createAttack(name, params);
+  const seed = Number(o.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`--seed must be a non-negative integer, got '${o.seed}'`);
+  const ds: Dataset = await openDataset(o.data, { seed });
+  let targets = [...ds.targets];
+  if (o.maxTargets !== undefined) {
+    const n = Number(o.maxTargets);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--max-targets must be a positive integer, got '${o.maxTargets}'`);
+    targets = targets.slice(0, n);
+  }
+  if (targets.length === 0) throw new ConfigError(`dataset '${o.data}' has no target items`);
+  const res: AttackResources = { rng: new Rng(seed).fork(`attack:${attack.name}`), dataset: ds };
+  const knows = new Set(attack.threat.knows);
+  let victim: { model: Recommender; encoder: ImageEncoder } | undefined;
+  if (knows.has('victimModel') || knows.has('victimEncoder')) {
+    if (!o.victimDir) throw new ConfigError(`attack '${attack.name}' needs the victim ('${[...knows].join("', '")}'): pass --victim-dir`);
+    victim = await loadVictim(o.victimDir, o.encoderDir);
+    res.victimEncoder = victim.encoder;
+    if (knows.has('victimModel')) res.victimModel = victim.model;
+  }
+  for (const k of ['surrogateEncoder', 'semanticEncoder', 'surrogateRecommender', 'diffusion'] as const) {
+    if (knows.has(k)) {
+      throw new ConfigError(`attack '${attack.name}' needs '${k}', which 'auv-fusion attack' does not load; run it through 'auv-fusion run'`);
+    }
+  }
+  const result = await attack.generate(targets, makeAttackContext(attack, res));
+  const size = ds.images.size;
+  const perTarget: Record<string, unknown>[] = [];
+  await writeDirAtomic(o.out, async (tmp) => {
+    for (const t of targets) {
+      const adv = result.images.get(t)!;
+      const clean = await ds.images.load(t);
+      const m = imagePairMetrics(clean, adv, size);
+      perTarget.push({ item: ds.itemIds[t], index: t, ...m, psnr: Number.isFinite(m.psnr) ? m.psnr : null });
+      await writeFileAtomic(path.join(tmp, `${ds.itemIds[t]}.png`), encodePngRgb(adv, size, size));
+    }
+    const mean = (k: string) => perTarget.reduce((s, r) => s + ((r[k] as number | null) ?? 0), 0) / perTarget.length;
+    await writeFileAtomic(
+      path.join(tmp, 'attack-log.json'),
+      JSON.stringify(
+        {
+          attack: attack.name,
+          params: attack.params,
+          threat: attack.threat,
+          dataset: ds.info,
+          seed,
+          seconds: result.seconds,
+          mean: { ssim: mean('ssim'), psnr: mean('psnr'), linf: mean('linf'), l2: mean('l2') },
+          targets: perTarget,
+          log: result.log,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  });
+  victim?.model.dispose();
+  victim?.encoder.dispose();
+  return `${attack.name}: ${targets.length} targets in ${result.seconds.toFixed(1)} s -> ${path.resolve(o.out)}`;
+}
 
 export function registerAttackCommands(program: Command): void {
-  void program;
+  program
+    .command('attack <name>')
+    .description(`Run one attack on the target items (${listAttacks().map((a) => a.name + (a.available ? '' : ' [unavailable]')).join(', ')})`)
+    .requiredOption('--data <dir>', 'dataset folder or synth:<profile>[:<seed>]')
+    .addOption(new Option('--budget <n>', 'L_inf budget in 1/255 units').choices(['8', '16', '32']))
+    .option('--victim-dir <dir>', 'saved victim recommender (from auv-fusion train victims)')
+    .option('--encoder-dir <dir>', 'saved victim encoder F (default: <victim-dir>/encoder)')
+    .option('--steps <n>', 'optimisation steps')
+    .option('--optimizer <name>', 'adam | sign (INSA, EXPA)')
+    .option('--max-targets <n>', 'attack only the first n targets')
+    .option('--param <key=value>', 'any other attack parameter (repeatable)', collect, [])
+    .option('--seed <n>', 'random seed', '1')
+    .requiredOption('--out <dir>', 'output folder (one PNG per target + attack-log.json), replaced atomically')
+    .action(async (name: string, o: AttackOpts) => {
+      process.stdout.write((await runAttackCommand(name, o)) + '\n');
+    });
 }
