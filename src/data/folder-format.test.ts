@@ -101,6 +101,20 @@ describe('folder format', () => {
     expect((await readDatasetFolder(target)).itemIds).toEqual(ds.itemIds);
   });
 
+  it('refuses to replace a file or a non-dataset folder', async () => {
+    const ds = small();
+    const other = path.join(base, 'precious');
+    await fs.mkdir(other);
+    await fs.writeFile(path.join(other, 'notes.txt'), 'keep me');
+    await expect(writeDatasetFolder(ds, other, { progress: false })).rejects.toThrow(/non-empty folder without dataset\.json/);
+    expect(await fs.readFile(path.join(other, 'notes.txt'), 'utf8')).toBe('keep me');
+    await expect(writeDatasetFolder(ds, path.join(other, 'notes.txt'), { progress: false })).rejects.toThrow(/not a folder/);
+    const empty = path.join(base, 'empty');
+    await fs.mkdir(empty);
+    await writeDatasetFolder(ds, empty, { progress: false });
+    expect((await readDatasetFolder(empty)).itemIds).toEqual(ds.itemIds);
+  });
+
   it('reads JSON lines and header-only items', async () => {
     const dir = await copy();
     const csv = (await fs.readFile(path.join(dir, 'interactions.csv'), 'utf8')).trim().split('\n').slice(1);

@@ -578,6 +578,14 @@ export async function writeDatasetFolder(ds: Dataset, dir: string, opts: WriteFo
   if (ds.interactions.length === 0) throw new InputError('the dataset has no interactions', dir);
   // Users without interactions cannot be represented (interactions.csv defines the users).
   const timed = ds.interactions.every((it) => Number.isFinite(it.timestamp));
+  // The folder is replaced as a whole: never replace a file or a folder that is not a dataset.
+  const st = await fs.stat(dir).catch(() => null);
+  if (st && !st.isDirectory()) throw new InputError('exists and is not a folder; refusing to replace it', dir);
+  if (st) {
+    const entries = await fs.readdir(dir);
+    if (entries.length > 0 && !entries.includes('dataset.json'))
+      throw new InputError('is a non-empty folder without dataset.json; refusing to replace it (choose a new or empty folder)', dir);
+  }
   await writeDirAtomic(dir, async (tmp) => {
     const inter: string[] = [timed ? 'user,item,timestamp' : 'user,item'];
     for (const it of ds.interactions) {
