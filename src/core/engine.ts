@@ -4,7 +4,7 @@
  * kernels that tfjs lacks (see ./kernels) so that gradients through conv2d and gather work.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from './errors.js';
 import { registerMissingWasmKernels } from './kernels/index.js';
 
@@ -38,6 +38,11 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
 /** The backend in use (initEngine must have run). */
 export function engineBackend(): BackendName {
   return (current ?? tf.getBackend()) as BackendName;
+}
+
+/** Threads the wasm backend runs with (1 unless threading is enabled; see ./kernels/threads). */
+export function wasmThreads(): number {
+  return getThreadsCount();
 }
 
 export { tf };
