@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { overrideMatMulKernel } from './batch_matmul.js';
 import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputConfig } from './conv2d_backprop_input.js';
+import { gatherConfig } from './gather.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 
 let registered = false;
@@ -23,6 +24,7 @@ export function registerMissingWasmKernels(): void {
   replace(conv2dBackpropFilterConfig);
   replace(conv2dBackpropInputConfig);
   replace(unsortedSegmentSumConfig);
+  replace(gatherConfig);
   overrideMatMulKernel('BatchMatMul');
   overrideMatMulKernel('_FusedMatMul');
 }
