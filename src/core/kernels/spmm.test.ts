@@ -10,7 +10,7 @@ function dense(rows: number, cols: number, r: Int32Array, c: Int32Array, v: Floa
 }
 
 describe('SparseMatrix.matMul (AuvSpMM)', () => {
-  const rows = 7, cols = 5, d = 3;
+  const rows = 7, cols = 5, d = 6; // d = 6 covers the 4-wide and the remainder loops
   const r = Int32Array.from([0, 0, 2, 6, 6, 3, 0]);
   const c = Int32Array.from([1, 4, 2, 0, 0, 3, 1]); // (0,1) repeated, (6,0) repeated
   const v = Float32Array.from([0.5, -1, 2, 0.25, 1, 3, 0.5]);
