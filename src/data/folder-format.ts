@@ -504,6 +504,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
   if (check !== 'exists') {
     const converted = new Map<string, number>();
     let resized = 0;
+    const bar = opts.onImageChecked ? null : new Progress(check === 'full' ? 'decoding images' : 'checking images', imageFiles.length);
     for (let i = 0; i < imageFiles.length; i++) {
       const file = imageFiles[i]!,
         loc = `item '${itemIds[i]}'`;
@@ -524,7 +525,9 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
       if (m.width !== size || m.height !== size) resized++;
       if (check === 'full') await decodeImage(file, size, mode, loc);
       opts.onImageChecked?.(i + 1, imageFiles.length);
+      bar?.tick();
     }
+    bar?.finish();
     for (const [md, n] of converted)
       warn(`${imagesDir}: ${n} image(s) in mode ${md} converted to RGB${md.includes('alpha') || md === 'RGBA' ? ' (alpha flattened onto white)' : ''}`);
     if (resized > 0) warn(`${imagesDir}: ${resized} image(s) are not ${size}x${size} and are resized on load (aspect kept, padded with white)`);
