@@ -54,7 +54,7 @@ export interface OnnxModel {
 
 const SUPPORTED = new Set(
   (
-    'Conv BatchNormalization Relu LeakyRelu PRelu Elu Selu MaxPool AveragePool GlobalAveragePool GlobalMaxPool Gemm MatMul Add Sub Mul Div Pow Sqrt ' +
+    'Conv ConvTranspose GroupNormalization BatchNormalization Relu LeakyRelu PRelu Elu Selu MaxPool AveragePool GlobalAveragePool GlobalMaxPool Gemm MatMul Add Sub Mul Div Pow Sqrt ' +
     'Erf Sigmoid Tanh Exp Log Abs Neg Reciprocal Softplus HardSigmoid HardSwish Floor Ceil Sin Cos Softmax LogSoftmax ReduceMean ReduceSum ReduceMax ' +
     'ReduceMin LayerNormalization InstanceNormalization Reshape Flatten Transpose Concat Slice Gather Unsqueeze Squeeze Shape Size Constant ' +
     'ConstantOfShape Resize Upsample Identity Dropout Gelu Clip Cast Split Expand Where Equal Less Greater Not Range Pad Sum Max Min Mean'
@@ -778,8 +778,22 @@ class NodeRunner {
     const pp = s.map((_, k) => [pads[k]!, pads[k + r]!] as [number, number]);
     if (pp.some(([a, b]) => a < 0 || b < 0)) throw new Error('negative pads are not supported');
     if (mode === 'constant') return [out(tf.pad(this.t(0), pp, value))];
-    if (mode === 'reflect') return [out(tf.mirrorPad(this.t(0), pp, 'reflect'))];
-    throw new Error(`Pad mode '${mode}' is not supported (constant, reflect)`);
+    if (mode !== 'reflect' && mode !== 'edge') throw new Error(`Pad mode '${mode}' is not supported (constant, reflect, edge)`);
+    // Built from slices, reverses and concats: tfjs' MirrorPad gradient drops the reflected parts.
+    let t = this.t(0);
+    pp.forEach(([a, b], ax) => {
+      if (!a && !b) return;
+      const d = t.shape[ax]!;
+      const part = (start: number, len: number): tf.Tensor => tf.slice(t, t.shape.map((_, k) => (k === ax ? start : 0)), t.shape.map((n, k) => (k === ax ? len : n)));
+      const edge = (start: number, len: number): tf.Tensor => tf.broadcastTo(part(start, 1), t.shape.map((n, k) => (k === ax ? len : n)));
+      if (mode === 'reflect' && (a > d - 1 || b > d - 1)) throw new Error(`reflect padding ${Math.max(a, b)} exceeds dimension ${d} - 1`);
+      const pieces: tf.Tensor[] = [];
+      if (a) pieces.push(mode === 'reflect' ? tf.reverse(part(1, a), ax) : edge(0, a));
+      pieces.push(t);
+      if (b) pieces.push(mode === 'reflect' ? tf.reverse(part(d - 1 - b, b), ax) : edge(d - 1, b));
+      t = tf.concat(pieces, ax);
+    });
+    return [out(t)];
   }
 
   // ---- linear algebra ----
@@ -883,6 +897,52 @@ class NodeRunner {
     }
     if (this.has(2)) y = tf.add(y, this.t(2));
     return [nhwcOut(y)];
+  }
+  opConvTranspose(): Value[] {
+    const s = this.shapeOf(0);
+    if (s.length !== 4) throw new Error(`only 2-D transposed convolution (4-D input) is supported, got input shape [${s.join(',')}]`);
+    if (this.ai('group', 1) !== 1) throw new Error('grouped ConvTranspose is not supported');
+    const dil = this.aints('dilations') ?? [1, 1];
+    if (dil[0] !== 1 || dil[1] !== 1) throw new Error('dilated ConvTranspose is not supported');
+    if (this.aints('output_shape')) throw new Error('ConvTranspose with output_shape is not supported; use pads');
+    const auto = this.astr('auto_pad', 'NOTSET');
+    if (auto !== 'NOTSET' && auto !== 'VALID') throw new Error(`ConvTranspose auto_pad ${auto} is not supported`);
+    const x = this.v(0);
+    const wv = this.v(1);
+    const [, cOut, kh, kw] = this.shapeOf(1) as [number, number, number, number];
+    const st = (this.aints('strides') ?? [1, 1]) as [number, number];
+    const p = auto === 'VALID' ? [0, 0, 0, 0] : (this.aints('pads') ?? [0, 0, 0, 0]);
+    const op = this.aints('output_padding') ?? [0, 0];
+    const [N, , H, W] = s as [number, number, number, number];
+    // ONNX weights [Cin, Cout, kh, kw] -> tf filter [kh, kw, Cout, Cin]; full output, then crop the pads.
+    const filt = (): tf.Tensor4D => tf.transpose(this.model.tensorOf(wv), [2, 3, 1, 0]) as tf.Tensor4D;
+    const Wt = wv instanceof HostTensor ? this.model.cached(`convT:${this.node.name}:${this.node.input?.[1]}`, filt) : filt();
+    const xh = x instanceof Dev ? channelsLast(x) : (tf.transpose(this.t(0), [0, 2, 3, 1]) as tf.Tensor4D);
+    const fh = (H - 1) * st[0] + kh, fw = (W - 1) * st[1] + kw;
+    let y: tf.Tensor4D = tf.conv2dTranspose(xh, Wt, [N, fh, fw, cOut], st, 'valid');
+    if (op[0]! > 0 || op[1]! > 0) y = tf.pad(y, [[0, 0], [0, op[0]!], [0, op[1]!], [0, 0]]);
+    const oh = fh + op[0]! - p[0]! - p[2]!, ow = fw + op[1]! - p[1]! - p[3]!;
+    if (p.some((v) => v !== 0)) y = tf.slice(y, [0, p[0]!, p[1]!, 0], [N, oh, ow, cOut]);
+    if (this.has(2)) y = tf.add(y, this.t(2));
+    return [nhwcOut(y)];
+  }
+  opGroupNormalization(): Value[] {
+    const eps = this.af('epsilon', 1e-5);
+    const G = this.ai('num_groups', 1);
+    const s = this.shapeOf(0);
+    const x = this.v(0);
+    if (s.length !== 4 || !(x instanceof Dev)) throw new Error('GroupNormalization is supported on 4-D inputs');
+    const [N, C, H, W] = s as [number, number, number, number];
+    const xh = tf.reshape(channelsLast(x), [N, H, W, G, C / G]);
+    const { mean, variance } = tf.moments(xh, [1, 2, 4], true);
+    let y = tf.mul(tf.sub(xh, mean), tf.rsqrt(tf.add(variance, eps)));
+    const scale = this.t(1), bias = this.t(2);
+    if (scale.size === G) {
+      // opset 18: scale and bias per group
+      y = tf.add(tf.mul(y, tf.reshape(scale, [G, 1])), tf.reshape(bias, [G, 1]));
+      return [nhwcOut(tf.reshape(y, [N, H, W, C]))];
+    }
+    return [nhwcOut(tf.add(tf.mul(tf.reshape(y, [N, H, W, C]), scale), bias))];
   }
   opBatchNormalization(): Value[] {
     const eps = this.af('epsilon', 1e-5);

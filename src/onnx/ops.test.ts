@@ -1,0 +1,90 @@
+import { describe, it, expect } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { importOnnx } from './importer.js';
+import { OnnxGraphBuilder } from './builder.js';
+import { Rng } from '../core/rng.js';
+import { DT } from './proto.js';
+
+async function compare(bytes: Uint8Array, dims: number[], outs: string[], fdOut?: string): Promise<void> {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Rng(5).normalArray(n, 1);
+  const session = await ort.InferenceSession.create(bytes);
+  const ref = await session.run({ x: new ort.Tensor('float32', data, dims) });
+  await session.release();
+  const model = await importOnnx(bytes);
+  const x = tf.tensor(data, dims);
+  const got = model.apply({ x });
+  for (const o of outs) {
+    const a = got[o]!.dataSync(), b = ref[o]!.data as Float32Array;
+    expect(got[o]!.shape).toEqual(ref[o]!.dims.map(Number));
+    let scale = 1e-6, err = 0;
+    for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+    for (let i = 0; i < b.length; i++) err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    expect(err / scale, `output ${o}`).toBeLessThan(1e-4);
+  }
+  if (fdOut) {
+    const rng = new Rng(8);
+    const dir = tf.tensor(rng.normalArray(n, 1), dims);
+    const w = tf.tensor(rng.normalArray(got[fdOut]!.size, 1), got[fdOut]!.shape);
+    const f = (xx: tf.Tensor): tf.Scalar => tf.tidy(() => tf.sum(tf.mul(model.apply({ x: xx })[fdOut]!, w)));
+    const g = tf.grad(f)(x);
+    const analytic = tf.sum(tf.mul(g, dir)).dataSync()[0]!;
+    const eps = 1e-3;
+    const numeric = (f(tf.add(x, tf.mul(dir, eps))).dataSync()[0]! - f(tf.sub(x, tf.mul(dir, eps))).dataSync()[0]!) / (2 * eps);
+    expect(Math.abs(analytic - numeric) / Math.max(Math.abs(numeric), 1e-3)).toBeLessThan(2e-2);
+    tf.dispose([dir, w, g]);
+  }
+  tf.dispose([x, ...Object.values(got)]);
+  model.dispose();
+}
+
+describe('importOnnx operator coverage (against onnxruntime)', () => {
+  it('opset 18: ConvTranspose, GroupNormalization, LeakyRelu, HardSwish, PRelu, Pad reflect, AveragePool, Where, ReduceMax, Expand, Max/Min/Sum/Mean, LogSoftmax', async () => {
+    const rng = new Rng(2);
+    const b = new OnnxGraphBuilder();
+    const x = b.input('x', ['N', 4, 5, 5]);
+    const a = b.node('ConvTranspose', [x, b.init('wt', [4, 4, 3, 3], rng.normalArray(144, 0.3)), b.init('bt', [4], rng.normalArray(4, 0.1))], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], kernel_shape: [3, 3] }, ['convt']);
+    const gn = b.node('GroupNormalization', [a, b.init('gs', [2], [1.5, 0.5]), b.init('gb', [2], [0.1, -0.2])], { num_groups: 2, epsilon: { f: 1e-5 } }, ['gn']);
+    let h = b.node('LeakyRelu', [gn], { alpha: { f: 0.1 } });
+    h = b.node('HardSwish', [h]);
+    h = b.node('PRelu', [h, b.init('slope', [4, 1, 1], [0.1, 0.2, 0.3, 0.4])]);
+    h = b.node('Pad', [h, b.init('pads', [8], [0, 0, 1, 1, 0, 0, 1, 1], DT.INT64)], { mode: 'reflect' });
+    h = b.node('AveragePool', [h], { kernel_shape: [2, 2], strides: [2, 2] }); // [N,4,6,6]
+    const cond = b.init('cond', [1, 1, 1, 6], [1, 0, 1, 1, 0, 1], DT.BOOL);
+    h = b.node('Where', [cond, h, b.node('Neg', [h])]);
+    const mx = b.node('ReduceMax', [h, b.init('rax', [2], [2, 3], DT.INT64)], { keepdims: 1 });
+    const ex = b.node('Expand', [b.node('Mul', [mx, b.init('half', [], [0.5])]), b.init('eshape', [4], [1, 1, 6, 6], DT.INT64)]);
+    const m1 = b.node('Max', [h, ex]);
+    const m2 = b.node('Min', [h, ex]);
+    h = b.node('Mean', [b.node('Sum', [m1, m2, h]), m1]);
+    const fl = b.node('Flatten', [h], { axis: 1 });
+    b.node('LogSoftmax', [fl], { axis: 1 }, ['logp']);
+    b.node('Softmax', [h], { axis: 1 }, ['sm1']);
+    b.output('convt').output('gn').output('logp').output('sm1');
+    await compare(b.build(18), [2, 4, 5, 5], ['convt', 'gn', 'logp', 'sm1'], 'logp');
+  });
+
+  it('opset 11: attribute forms of Unsqueeze/Squeeze/ReduceMean/Split, Clip inputs, 2-D-coerced Softmax, Resize nearest asymmetric, Pad edge', async () => {
+    const b = new OnnxGraphBuilder();
+    const x = b.input('x', [2, 3, 4, 4]);
+    const r = b.node('Resize', [x, b.init('roi', [0], []), b.init('sc', [4], [1, 1, 1.5, 2])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, ['rs']);
+    const pe = b.node('Pad', [r, b.init('pads', [8], [0, 0, 1, 0, 0, 0, 0, 2], DT.INT64)], { mode: 'edge' }); // [2,3,7,10]
+    const m = b.node('ReduceMean', [b.node('Slice', [pe, b.init('st', [2], [1, 0], DT.INT64), b.init('en', [2], [7, 8], DT.INT64), b.init('ax', [2], [2, 3], DT.INT64)])], { axes: [3], keepdims: 0 }); // [2,3,6]
+    const u = b.node('Unsqueeze', [m], { axes: [1] }); // [2,1,3,6]
+    const sq = b.node('Squeeze', [u], { axes: [1] }); // [2,3,6]
+    b.node('Split', [sq], { axis: 2, split: [2, 4] }, ['s1', 's2']);
+    b.node('Softmax', [b.node('Clip', ['s2', b.init('lo', [], [-0.5]), b.init('hi', [], [0.5])])], { axis: 1 }, ['sm']);
+    b.output('rs').output('s1').output('sm');
+    await compare(b.build(11), [2, 3, 4, 4], ['rs', 's1', 'sm'], 'sm');
+  });
+
+  it('opset 20 Gelu (erf and tanh) matches the Erf pattern it replaces', async () => {
+    const b = new OnnxGraphBuilder();
+    const x = b.input('x', [3, 7]);
+    b.node('Gelu', [x], {}, ['g']);
+    b.node('Gelu', [x], { approximate: 'tanh' }, ['gt']);
+    b.output('g').output('gt');
+    await compare(b.build(20, 9), [3, 7], ['g', 'gt'], 'g');
+  });
+});
