@@ -64,6 +64,8 @@ export function hostFromProto(t: TensorP, readExternal?: (location: string, offs
   };
   switch (dt) {
     case DT.FLOAT:
+      // raw little-endian float32 (the common case): one copy, no per-element decoding
+      if (raw && raw.byteLength === 4 * n) return new HostTensor('float32', shape, new Float32Array(Uint8Array.prototype.slice.call(raw).buffer));
       return new HostTensor('float32', shape, Float32Array.from(read(4, (d, o) => d.getFloat32(o, true), t.float_data)));
     case DT.DOUBLE:
       return new HostTensor('float32', shape, Float32Array.from(read(8, (d, o) => d.getFloat64(o, true), t.double_data)));

@@ -2,4 +2,4 @@
 export { importOnnx, supportedOps, type OnnxModel, type OnnxValueInfo } from './importer.js';
 export { OnnxGraphBuilder, tensorProto, type AttrValue } from './builder.js';
 export { OnnxImageEncoder, OnnxEncoderConfigSchema, type OnnxEncoderConfig } from './encoder.js';
-export { tinyResNetOnnx, tinyVitOnnx, tinyDecoderOnnx } from './testmodels.js';
+export { tinyResNetOnnx, tinyVitOnnx, tinyDecoderOnnx, resnet18Onnx } from './testmodels.js';

@@ -113,3 +113,44 @@ export function tinyDecoderOnnx(seed = 3, latent = 4, s = 4, width = 8, groups =
   b.output('image');
   return b.build(13);
 }
+
+/**
+ * A ResNet-18-shaped network (He et al.: 7x7/2 stem, 3x3/2 max pool, 4 stages of 2 basic blocks,
+ * 64-128-256-512 channels, global average pool, fc) with random He-initialised weights, for
+ * benchmarks and end-to-end checks at real size. `width` scales the channels (64 = the real one).
+ */
+export function resnet18Onnx(seed = 18, classes = 1000, width = 64): Uint8Array {
+  const rng = new Rng(seed);
+  const b = new OnnxGraphBuilder();
+  let counter = 0;
+  const conv = (x: string, cin: number, cout: number, k: number, stride: number): string => {
+    const id = counter++;
+    const w = b.init(`conv${id}.w`, [cout, cin, k, k], randn(rng, cout * cin * k * k, Math.sqrt(2 / (cin * k * k))));
+    const c = b.node('Conv', [x, w], { kernel_shape: [k, k], strides: [stride, stride], pads: [(k - 1) >> 1, (k - 1) >> 1, (k - 1) >> 1, (k - 1) >> 1] });
+    return b.node('BatchNormalization', [
+      c,
+      b.init(`bn${id}.g`, [cout], Float32Array.from(randn(rng, cout, 0.1), (v) => 1 + v)),
+      b.init(`bn${id}.b`, [cout], randn(rng, cout, 0.1)),
+      b.init(`bn${id}.m`, [cout], randn(rng, cout, 0.1)),
+      b.init(`bn${id}.v`, [cout], Float32Array.from(randn(rng, cout, 0.1), (v) => 1 + Math.abs(v))),
+    ], { epsilon: { f: 1e-5 } });
+  };
+  const x = b.input('input', ['N', 3, 224, 224]);
+  let h = b.node('Relu', [conv(x, 3, width, 7, 2)]);
+  h = b.node('MaxPool', [h], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  let cin = width;
+  for (const [stage, mult] of [1, 2, 4, 8].entries()) {
+    const cout = width * mult;
+    for (let blk = 0; blk < 2; blk++) {
+      const stride = stage > 0 && blk === 0 ? 2 : 1;
+      const r = conv(b.node('Relu', [conv(h, cin, cout, 3, stride)]), cout, cout, 3, 1);
+      const skip = stride !== 1 || cin !== cout ? conv(h, cin, cout, 1, stride) : h;
+      h = b.node('Relu', [b.node('Add', [r, skip])]);
+      cin = cout;
+    }
+  }
+  h = b.node('Flatten', [b.node('GlobalAveragePool', [h])], { axis: 1 });
+  b.node('Gemm', [h, b.init('fc.w', [classes, cin], randn(rng, classes * cin, Math.sqrt(1 / cin))), b.init('fc.b', [classes], new Float32Array(classes))], { transB: 1 }, ['logits']);
+  b.output('logits');
+  return b.build(13);
+}
