@@ -10,7 +10,7 @@ import type { Dataset, ImageSource, Interaction } from '../dataset.js';
 import { readNpy } from './npy.js';
 import { LazyBytes, NdArray } from './pickle.js';
 import { decodeImageBytes, DEFAULT_LOADER_IMAGE_SIZE } from './common.js';
-import { itemsWithoutTraining } from '../split.js';
+import { itemsWithoutTraining, leaveOneOutSplit } from '../split.js';
 import path from 'node:path';
 
 export interface AipOptions {
@@ -112,6 +112,18 @@ export function loadAip(file: string, opts: AipOptions = {}): AipDataset {
           interactions.push(t !== undefined ? { user: u, item, timestamp: t } : { user: u, item });
         });
       });
+    // The folder format re-derives leave-one-out by time. When the file's timestamps (if any) would
+    // not reproduce its partition, use ordinal timestamps (train in file order, then validation,
+    // then test), a monotone key that does.
+    let ordinal = false;
+    const check = leaveOneOutSplit(usernum, interactions);
+    const same = check.train.every((t, u) => t.length === train[u]!.length && t.every((i, k) => i === train[u]![k]) && check.validation[u] === validation[u] && check.test[u] === test[u]);
+    if (!same) {
+      ordinal = true;
+      const next = new Float64Array(usernum);
+      const rank = (u: number, item: number): number => (test[u] === item ? 2e9 : validation[u] === item ? 1e9 : next[u]++);
+      for (const it of interactions) it.timestamp = rank(it.user, it.item);
+    }
     // Item: a list or a dict keyed by item index.
     const imgs: (LazyBytes | Uint8Array | undefined)[] = new Array(itemnum);
     const itemIds: string[] = Array.from({ length: itemnum }, (_, i) => String(i));
@@ -140,7 +152,7 @@ export function loadAip(file: string, opts: AipOptions = {}): AipDataset {
         name: opts.name ?? path.basename(file).replace(/\.npy$/, ''),
         profile: 'imported',
         seed: 0,
-        source: `AIP/DVBPR ${path.basename(file)}${opts.coldFile ? ` + ${path.basename(opts.coldFile)}` : ''}${missing ? ` (${missing} items without image bytes)` : ''}`,
+        source: `AIP/DVBPR ${path.basename(file)}${opts.coldFile ? ` + ${path.basename(opts.coldFile)}` : ''}${missing ? ` (${missing} items without image bytes)` : ''}${ordinal ? '; ordinal timestamps encode the file partition' : ''}`,
       },
       userIds: Array.from({ length: usernum }, (_, u) => String(u)),
       itemIds,

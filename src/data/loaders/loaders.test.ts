@@ -14,6 +14,7 @@ import { BufferReader } from './bytes.js';
 import { parseLiteral } from './pyliteral.js';
 import { writeFeatureFolder, readFeatureFolder } from './feature-folder.js';
 import { coldItems } from '../dataset.js';
+import { leaveOneOutSplit } from '../split.js';
 
 const FX = path.join(path.dirname(fileURLToPath(import.meta.url)), '__fixtures__');
 const fx = (f: string): string => path.join(FX, f);
@@ -44,6 +45,17 @@ describe('AIP / DVBPR .npy', () => {
       ds.close();
     });
   }
+
+  it('without timestamps: ordinal keys make leave-one-out reproduce the file partition', async () => {
+    const ds = loadAip(fx('aip_tiny_notime.npy'), { imageSize: 8 });
+    expect(ds.info.source).toMatch(/ordinal timestamps/);
+    const again = leaveOneOutSplit(ds.userIds.length, ds.interactions);
+    expect(again.train).toEqual(ds.split.train);
+    expect([...again.test]).toEqual([4, 5, 2, 7]);
+    expect([...again.validation]).toEqual([3, 0, 1, 6]);
+    expect(ds.targets).toEqual([6, 7]); // no cold file: items without training interactions
+    ds.close();
+  });
 
   it('reads the cold list as a plain int64 .npy', () => {
     const { value } = readNpy(fx('aip_tiny_one_k_cold.npy'));
