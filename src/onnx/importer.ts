@@ -57,7 +57,7 @@ const SUPPORTED = new Set(
     'Conv ConvTranspose GroupNormalization BatchNormalization Relu LeakyRelu PRelu Elu Selu MaxPool AveragePool GlobalAveragePool GlobalMaxPool Gemm MatMul Add Sub Mul Div Pow Sqrt ' +
     'Erf Sigmoid Tanh Exp Log Abs Neg Reciprocal Softplus HardSigmoid HardSwish Floor Ceil Sin Cos Softmax LogSoftmax ReduceMean ReduceSum ReduceMax ' +
     'ReduceMin LayerNormalization InstanceNormalization Reshape Flatten Transpose Concat Slice Gather Unsqueeze Squeeze Shape Size Constant ' +
-    'ConstantOfShape Resize Upsample Identity Dropout Gelu Clip Cast Split Expand Where Equal Less Greater Not Range Pad Sum Max Min Mean'
+    'ConstantOfShape Resize Upsample Identity Dropout Gelu Clip Cast Split Expand Where Equal Less Greater Not And Or Range Pad Sum Max Min Mean Tile ReduceL2 ReduceSumSquare ReduceProd Sign'
   ).split(' '),
 );
 
@@ -425,6 +425,29 @@ class NodeRunner {
   }
   opGreater(): Value[] {
     return this.binary((a, b) => tf.greater(...this.sameDtype(a, b)), (x, y) => (x > y ? 1 : 0), 'bool');
+  }
+  opAnd(): Value[] {
+    return this.binary((a, b) => tf.logicalAnd(tf.cast(a, 'bool'), tf.cast(b, 'bool')), (x, y) => (x && y ? 1 : 0), 'bool');
+  }
+  opOr(): Value[] {
+    return this.binary((a, b) => tf.logicalOr(tf.cast(a, 'bool'), tf.cast(b, 'bool')), (x, y) => (x || y ? 1 : 0), 'bool');
+  }
+  opSign(): Value[] {
+    return this.unary((x) => tf.sign(x), Math.sign);
+  }
+  opTile(): Value[] {
+    const reps = this.host(1).values();
+    const x = this.v(0);
+    if (x instanceof HostTensor) {
+      const idx = x.shape.map((d, k) => Array.from({ length: d * reps[k]! }, (_, i) => i % d));
+      return [hostSliceIdx(x, idx)];
+    }
+    // Concatenation copies (tfjs' tile gradient stops at rank 4).
+    let t = this.t(0);
+    reps.forEach((r, ax) => {
+      if (r > 1) t = tf.concat(new Array<tf.Tensor>(r).fill(t), ax);
+    });
+    return [out(t)];
   }
   opNot(): Value[] {
     const x = this.v(0);
@@ -1129,6 +1152,15 @@ class NodeRunner {
       return [keep ? nhwcOut(y) : out(y)];
     }
     return [out(f(this.t(0), axes, keep))];
+  }
+  opReduceL2(): Value[] {
+    return this.reduce((x, a, k) => tf.sqrt(tf.sum(tf.square(x), a, k)), 18);
+  }
+  opReduceSumSquare(): Value[] {
+    return this.reduce((x, a, k) => tf.sum(tf.square(x), a, k), 18);
+  }
+  opReduceProd(): Value[] {
+    return this.reduce((x, a, k) => tf.prod(x, a, k), 18);
   }
   opReduceMean(): Value[] {
     return this.reduce((x, a, k) => tf.mean(x, a, k), 18);

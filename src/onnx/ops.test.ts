@@ -79,6 +79,18 @@ describe('importOnnx operator coverage (against onnxruntime)', () => {
     await compare(b.build(11), [2, 3, 4, 4], ['rs', 's1', 'sm'], 'sm');
   });
 
+  it('opset 13: Tile, ReduceL2 / ReduceSumSquare / ReduceProd (attribute axes), Sign, Expand-free L2 normalisation', async () => {
+    const b = new OnnxGraphBuilder();
+    const x = b.input('x', [2, 3, 4]);
+    const t = b.node('Tile', [x, b.init('reps', [3], [1, 2, 1], DT.INT64)], {}, ['tile']); // [2,6,4]
+    const l2 = b.node('ReduceL2', [t], { axes: [2], keepdims: 1 }, ['l2']);
+    b.node('Div', [t, l2], {}, ['unit']);
+    b.node('ReduceSumSquare', [x], { axes: [1], keepdims: 0 }, ['ss']);
+    b.node('ReduceProd', [b.node('Add', [b.node('Sign', [x]), b.init('three', [], [3])])], { axes: [2], keepdims: 0 }, ['pr']);
+    b.output('tile').output('unit').output('ss').output('pr');
+    await compare(b.build(13), [2, 3, 4], ['tile', 'unit', 'ss', 'pr'], 'unit');
+  });
+
   it('opset 20 Gelu (erf and tanh) matches the Erf pattern it replaces', async () => {
     const b = new OnnxGraphBuilder();
     const x = b.input('x', [3, 7]);
