@@ -57,13 +57,14 @@ export function readFeatureFile(file: string, wanted?: ReadonlySet<string>, dim 
   }
 }
 
-/** Pack the features of `itemIds` (every id must have a record) into one numItems x dim array. */
+/** Pack the features of `itemIds` (every id must have a record) into one numItems x dim array; consumes `table`. */
 export function packFeatures(table: FeatureTable, itemIds: readonly string[]): { dim: number; data: Float32Array } {
   const data = new Float32Array(itemIds.length * table.dim);
   itemIds.forEach((id, i) => {
     const f = table.byId.get(id);
     if (!f) throw new Error(`no features for item '${id}'`);
     data.set(f, i * table.dim);
+    table.byId.delete(id); // release the per-item copy: peak memory stays near one copy
   });
   return { dim: table.dim, data };
 }
