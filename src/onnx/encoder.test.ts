@@ -22,6 +22,10 @@ describe('OnnxImageEncoder', () => {
     enc.dispose();
   });
 
+  it('rejects an input size the model does not take', async () => {
+    await expect(OnnxImageEncoder.load({ file, inputSize: 32 })).rejects.toThrow(/\[N, 3, 16, 16\].*does not take 32x32/);
+  });
+
   it('rejects an unknown output name', async () => {
     await expect(OnnxImageEncoder.load({ file, inputSize: 16, outputName: 'nope' })).rejects.toThrow(/no output named 'nope'/);
   });

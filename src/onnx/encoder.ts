@@ -53,6 +53,9 @@ export class OnnxImageEncoder implements ImageEncoder {
     if (!inputName || (c.inputName === undefined && model.inputs.length !== 1))
       throw new ConfigError(`onnx encoder ${c.file}: the model has inputs [${model.inputs.map((i) => i.name).join(', ')}]; set inputName`);
     if (!model.inputs.some((i) => i.name === inputName)) throw new ConfigError(`onnx encoder ${c.file}: no input named '${inputName}' (inputs: ${model.inputs.map((i) => i.name).join(', ')})`);
+    const declared = model.inputs.find((i) => i.name === inputName)!.shape;
+    if (declared && (declared.length !== 4 || declared[1] !== 3 || [2, 3].some((k) => typeof declared[k] === 'number' && declared[k] !== c.inputSize)))
+      throw new ConfigError(`onnx encoder ${c.file}: input '${inputName}' has shape [${declared.join(', ')}], which does not take ${c.inputSize}x${c.inputSize} RGB images (NCHW); set inputSize to the model's size`);
     const outputName = c.outputName ?? model.outputs[0]!.name;
     if (!model.outputs.some((o) => o.name === outputName)) throw new ConfigError(`onnx encoder ${c.file}: no output named '${outputName}' (outputs: ${model.outputs.map((o) => o.name).join(', ')}); allowed outputName values are those`);
     const probe = tf.tidy(() => model.apply({ [inputName]: tf.zeros([1, 3, c.inputSize, c.inputSize]) })[outputName]!);

@@ -5,7 +5,10 @@ import { importOnnx } from './importer.js';
 import { OnnxGraphBuilder } from './builder.js';
 import { tinyResNetOnnx, tinyVitOnnx, tinyDecoderOnnx } from './testmodels.js';
 import { Rng } from '../core/rng.js';
-import { DT } from './proto.js';
+import { DT, decodeModel, encodeModel } from './proto.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 async function runOrt(bytes: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(bytes);
@@ -83,6 +86,25 @@ describe('importOnnx', () => {
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     model.dispose();
+  });
+
+  it('reads initializers stored as external data beside the model file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'onnx-ext-'));
+    const w = Float32Array.from([1, -2, 3, 0.5, 0.25, -1]);
+    writeFileSync(path.join(dir, 'w.bin'), Buffer.concat([Buffer.alloc(8), Buffer.from(w.buffer)]));
+    const b = new OnnxGraphBuilder();
+    const x = b.input('x', [1, 2]);
+    b.node('MatMul', [x, 'W'], {}, ['y']);
+    b.output('y');
+    const model = decodeModel(b.build());
+    model.graph!.initializer = [{ name: 'W', dims: [2, 3], data_type: DT.FLOAT, data_location: 1, external_data: [{ key: 'location', value: 'w.bin' }, { key: 'offset', value: '8' }, { key: 'length', value: '24' }] }];
+    writeFileSync(path.join(dir, 'm.onnx'), encodeModel(model));
+    const m = await importOnnx(path.join(dir, 'm.onnx'));
+    const xt = tf.tensor2d([[1, 2]]);
+    const y = m.apply({ x: xt }).y!;
+    expect(Array.from(y.dataSync())).toEqual([1 * 1 + 2 * 0.5, -2 + 2 * 0.25, 3 - 2]);
+    tf.dispose([xt, y]);
+    m.dispose();
   });
 
   it('names the op type and node of an unsupported operator', async () => {

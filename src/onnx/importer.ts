@@ -154,7 +154,9 @@ class ImportedModel implements OnnxModel {
     readonly parameterCount: number,
   ) {
     this.opTypes = [...new Set(nodes.map((n) => n.op_type ?? ''))].sort();
+    this.initNames = new Map([...inits].map(([k, h]) => [h, k]));
   }
+  private readonly initNames: Map<HostTensor, string>;
 
   dispose(): void {
     for (const t of this.cache.values()) t.dispose();
@@ -209,12 +211,12 @@ class ImportedModel implements OnnxModel {
   }
 
   /** Device tensor of a value; host initializers are cached. */
-  tensorOf(v: Value, nameHint?: string): tf.Tensor {
+  tensorOf(v: Value): tf.Tensor {
     if (v instanceof Dev) return logical(v);
-    for (const [k, h] of this.inits) if (h === v) return this.cached(`init:${k}`, () => hostToTf(h));
-    void nameHint;
-    return hostToTf(v);
+    const k = this.initNames.get(v);
+    return k !== undefined ? this.cached(`init:${k}`, () => hostToTf(v)) : hostToTf(v);
   }
+
 }
 
 function hostToTf(h: HostTensor): tf.Tensor {
