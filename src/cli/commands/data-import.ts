@@ -23,6 +23,7 @@ interface ImportOpts {
   seed: string;
   name?: string;
   boughtOnly?: boolean;
+  minUserInteractions: string;
 }
 
 function intOpt(name: string, raw: string, min: number): number {
@@ -54,7 +55,8 @@ export async function importDataset(format: ImportFormat, files: string[], o: Om
   const need = (min: number, max: number): void => {
     if (files.length < min || files.length > max) throw new ConfigError(`--format ${format} takes ${min === max ? min : `${min} to ${max}`} file(s), got ${files.length}; usage: ${USAGE[format]}`);
   };
-  const common = { imageSize, seed, ...(o.name ? { name: o.name } : {}) };
+  const minUserInteractions = intOpt('min-user-interactions', o.minUserInteractions ?? '1', 1);
+  const common = { imageSize, seed, minUserInteractions, ...(o.name ? { name: o.name } : {}) };
   const src = { ...(o.images ? { imagesDir: o.images } : {}), ...(o.features ? { featuresFile: o.features } : {}) };
   if (o.images && o.features) throw new ConfigError('give either --images or --features, not both');
   switch (format) {
@@ -92,6 +94,7 @@ export function registerDataImportCommands(program: Command): void {
     .option('--image-size <px>', 'side of the stored images', '64')
     .option('--seed <n>', 'seed of the leave-one-out split (amazon, tradesy)', '0')
     .option('--name <name>', 'dataset name (default: from the file name)')
+    .option('--min-user-interactions <n>', 'amazon, tradesy, features: drop users with fewer distinct items (VBPR used 5)', '1')
     .option('--bought-only', "tradesy: use only 'bought' lists (default: bought + want)")
     .addHelpText('after', `\nFiles per format:\n  ${Object.values(USAGE).join('\n  ')}\n\nWith features only (no pixels) the output folder holds features.f32 instead of images; only feature-space attacks can run on it.`)
     .action(async (files: string[], o: ImportOpts) => {

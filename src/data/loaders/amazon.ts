@@ -20,6 +20,8 @@ export interface AmazonOptions {
   imageSize?: number;
   seed?: number;
   name?: string;
+  /** Drop users with fewer distinct usable items than this (default 1; VBPR used 5). */
+  minUserInteractions?: number;
 }
 
 /** Parse one line of a JSON-lines / Python-literal-lines file into an object. */
@@ -53,9 +55,12 @@ export async function loadAmazon(reviewsFile: string, opts: AmazonOptions = {}):
       if (!line.trim()) continue;
       const m = parseRecordLine(line, opts.metaFile, no);
       if (typeof m.asin !== 'string' || !wanted.has(m.asin)) continue;
+      // The deepest level of the first category path, e.g. 'Shirts' in [Clothing, Men, Shirts]:
+      // 2014 dumps have categories: [[...]], 2018 dumps category: [...].
       const cats = m.categories;
-      // The deepest level of the first category path, e.g. 'Shirts' in [Clothing, Men, Shirts].
-      if (Array.isArray(cats) && Array.isArray(cats[0]) && cats[0].length > 0) category.set(m.asin, String(cats[0][cats[0].length - 1]));
+      const path2018 = m.category;
+      const first = Array.isArray(cats) && Array.isArray(cats[0]) ? cats[0] : Array.isArray(path2018) ? path2018 : null;
+      if (first && first.length > 0) category.set(m.asin, String(first[first.length - 1]));
     }
   }
   return finishRaw(raw, {
@@ -73,6 +78,7 @@ export interface FinishOptions {
   imageSize?: number;
   seed?: number;
   name?: string;
+  minUserInteractions?: number;
   kind: string;
   sourceFiles: string[];
   categoryOf?: (id: string) => string | undefined;
@@ -107,6 +113,15 @@ export function finishRaw(raw: RawInteraction[], o: FinishOptions): Dataset {
     features = (ids) => packFeatures(table, ids);
   } else {
     throw new InputError(`${o.kind} import needs item images (--images DIR) or precomputed features (--features FILE.b)`, o.sourceFiles[0]);
+  }
+  const minU = o.minUserInteractions ?? 1;
+  if (minU > 1) {
+    const perUser = new Map<string, Set<string>>();
+    for (const r of raw) if (!keep || keep(r.item)) (perUser.get(r.user) ?? perUser.set(r.user, new Set()).get(r.user)!).add(r.item);
+    const before = perUser.size;
+    raw = raw.filter((r) => (perUser.get(r.user)?.size ?? 0) >= minU);
+    const after = new Set(raw.map((r) => r.user)).size;
+    note += `; ${before - after} of ${before} users dropped with fewer than ${minU} items`;
   }
   return assembleDataset({
     info: { name, profile: 'imported', seed, source: `${o.kind} ${o.sourceFiles.map((f) => path.basename(f)).join(' + ')}: ${note}` },

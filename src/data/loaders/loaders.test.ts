@@ -113,6 +113,12 @@ describe('raw Amazon', () => {
     expect(img.length).toBe(8 * 8 * 3);
   });
 
+  it('drops users with fewer than --min-user-interactions items', async () => {
+    const ds = await loadAmazon(fx('amazon_reviews.json'), { imagesDir: fx('amazon_images'), minUserInteractions: 3 });
+    expect(ds.userIds).toEqual(['U1', 'U2', 'U3']);
+    expect(ds.info.source).toMatch(/2 of 5 users dropped with fewer than 3 items/);
+  });
+
   it('with precomputed features only: no pixels, features attached, pixel attacks refused', async () => {
     const ds = await loadAmazon(fx('amazon_reviews.json'), { featuresFile: fx('image_features_tiny.b') });
     expect(ds.itemIds).toEqual(['B0000000A0', 'B0000000A1', 'B0000000A2']);
@@ -128,6 +134,14 @@ describe('raw Amazon', () => {
     expect(back.itemIds).toEqual(ds.itemIds);
     expect(back.interactions.length).toBe(ds.interactions.length);
     expect(Array.from(back.precomputedFeatures!.data)).toEqual(Array.from(ds.precomputedFeatures!.data));
+  });
+
+  it('reads 2018-style metadata (category list) as well', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'amz18-'));
+    const meta = path.join(dir, 'meta.json');
+    writeFileSync(meta, ['B0000000A0', 'B0000000A1', 'B0000000A2'].map((a, k) => JSON.stringify({ asin: a, category: ['Clothing', 'Men', k ? 'Boots' : 'Belts'], imageURL: [] })).join('\n') + '\n');
+    const ds = await loadAmazon(fx('amazon_reviews.json'), { metaFile: meta, imagesDir: fx('amazon_images') });
+    expect(ds.categoryNames).toEqual(['Belts', 'Boots', 'unknown']);
   });
 
   it('names the file and line of a bad record', async () => {

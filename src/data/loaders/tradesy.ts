@@ -17,6 +17,7 @@ export interface TradesyOptions {
   imageSize?: number;
   seed?: number;
   name?: string;
+  minUserInteractions?: number;
   /** Count 'want' lists as interactions too (default true). */
   includeWant?: boolean;
 }
