@@ -247,6 +247,37 @@ function channelsLast(d: Dev): tf.Tensor4D {
   return d.nhwc;
 }
 
+/**
+ * Valid conv with a constant filter whose input gradient is a stride-1 conv of the zero-dilated,
+ * padded output gradient with the flipped, channel-swapped filter, prepared once per model (the
+ * generic Conv2DBackpropInput kernel re-derives it on every call: ~6x slower on 7x7x512 layers).
+ */
+function convConstFilter(x: tf.Tensor4D, w: tf.Tensor4D, flipped: tf.Tensor4D, st: [number, number]): tf.Tensor4D {
+  const [, hp, wp] = x.shape;
+  const [kh, kw] = w.shape;
+  const f = tf.customGrad(((xi: tf.Tensor) => {
+    const value = tf.conv2d(xi as tf.Tensor4D, w, st, 'valid');
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => {
+      let d = dy as tf.Tensor4D;
+      const [n, oh, ow, m] = d.shape;
+      if (st[0] > 1 || st[1] > 1)
+        d = tf.reshape(tf.pad(tf.reshape(d, [n, oh, 1, ow, 1, m]), [[0, 0], [0, 0], [0, st[0] - 1], [0, 0], [0, st[1] - 1], [0, 0]]), [n, oh * st[0], ow * st[1], m]);
+      // full correlation: kh-1 rows on top; rows at the bottom so that the output has hp rows
+      const fit = (t: tf.Tensor4D, axis: 1 | 2, len: number, k: number): tf.Tensor4D => {
+        const extra = len - t.shape[axis];
+        if (extra < 0) t = tf.slice(t, [0, 0, 0, 0], t.shape.map((v, i) => (i === axis ? len : v)));
+        const p: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+        p[axis] = [k - 1, Math.max(0, extra) + k - 1 - (k - 1)];
+        return tf.pad(t, p);
+      };
+      d = fit(fit(d, 1, hp, kh), 2, wp, kw);
+      return tf.conv2d(d, flipped, 1, 'valid');
+    };
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as tf.Tensor4D;
+}
+
 /** The wasm backend has no depthwise-conv gradient kernels: there, depthwise convs are built from slices. */
 function depthwiseNeedsTaps(): boolean {
   return !tf.getKernel('DepthwiseConv2dNativeBackpropInput', tf.getBackend());
@@ -910,7 +941,10 @@ class NodeRunner {
     const filt = (): tf.Tensor4D => tf.transpose(this.model.tensorOf(wv), [2, 3, 1, 0]) as tf.Tensor4D;
     const W = wv instanceof HostTensor ? this.model.cached(key, filt) : filt();
     let y: tf.Tensor4D;
-    if (group === 1) y = tf.conv2d(xh, W, st, 'valid');
+    if (group === 1 && wv instanceof HostTensor) {
+      const flipped = this.model.cached(key + ':flip', () => tf.transpose(tf.reverse(W, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D);
+      y = convConstFilter(xh, W, flipped, st);
+    } else if (group === 1) y = tf.conv2d(xh, W, st, 'valid');
     else if (group === C && cPerG === 1) {
       // depthwise: [kh,kw,1,M] -> [kh,kw,C,M/C]
       const dw = wv instanceof HostTensor ? this.model.cached(key + ':dw', () => tf.reshape(W, [kh, kw, C, M / C]) as tf.Tensor4D) : (tf.reshape(W, [kh, kw, C, M / C]) as tf.Tensor4D);

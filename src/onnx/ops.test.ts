@@ -91,6 +91,23 @@ describe('importOnnx operator coverage (against onnxruntime)', () => {
     await compare(b.build(13), [2, 3, 4], ['tile', 'unit', 'ss', 'pr'], 'unit');
   });
 
+  for (const [k, st, h, w, pads] of [
+    [1, 2, 7, 7, [0, 0, 0, 0]],
+    [3, 2, 9, 8, [0, 1, 1, 0]],
+    [5, 3, 11, 11, [2, 2, 2, 2]],
+    [2, 2, 6, 6, [0, 0, 0, 0]],
+    [3, 1, 5, 7, [1, 0, 0, 1]],
+  ] as [number, number, number, number, number[]][]) {
+    it(`Conv k${k} s${st} on ${h}x${w} pads [${pads}]: input gradient with the cached flipped filter`, async () => {
+      const rng = new Rng(k * 10 + st);
+      const b = new OnnxGraphBuilder();
+      const x = b.input('x', [2, 3, h, w]);
+      b.node('Conv', [x, b.init('w', [4, 3, k, k], rng.normalArray(4 * 3 * k * k, 0.3))], { kernel_shape: [k, k], strides: [st, st], pads }, ['y']);
+      b.output('y');
+      await compare(b.build(13), [2, 3, h, w], ['y'], 'y');
+    });
+  }
+
   it('opset 20 Gelu (erf and tanh) matches the Erf pattern it replaces', async () => {
     const b = new OnnxGraphBuilder();
     const x = b.input('x', [3, 7]);
