@@ -84,6 +84,11 @@ describe('importOnnx', () => {
     const before = tf.memory().numTensors;
     for (let k = 0; k < 5; k++) model.apply({ image: x }).logits!.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    const g = (xx: tf.Tensor): tf.Scalar => tf.tidy(() => tf.sum(model.apply({ image: xx }).logits!));
+    tf.grad(g)(x).dispose();
+    const beforeGrad = tf.memory().numTensors;
+    for (let k = 0; k < 3; k++) tf.grad(g)(x).dispose();
+    expect(tf.memory().numTensors).toBe(beforeGrad);
     x.dispose();
     model.dispose();
   });

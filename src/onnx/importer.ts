@@ -157,6 +157,10 @@ class ImportedModel implements OnnxModel {
     this.initNames = new Map([...inits].map(([k, h]) => [h, k]));
   }
   private readonly initNames: Map<HostTensor, string>;
+  /** Initializer name of a host value, if it is one. */
+  initName(v: HostTensor): string | undefined {
+    return this.initNames.get(v);
+  }
 
   dispose(): void {
     for (const t of this.cache.values()) t.dispose();
@@ -397,8 +401,9 @@ class NodeRunner {
       return tf.transpose(tf.reshape(t, p), [0, 2, 3, 1]);
     };
     if (x instanceof HostTensor) {
-      const key = this.model.tensorOf(x);
-      return s.length === 0 ? key : to4(key);
+      if (s.length === 0) return this.model.tensorOf(x);
+      const name = this.model.initName(x);
+      return name !== undefined ? this.model.cached(`nhwc:${name}`, () => to4(this.model.tensorOf(x))) : to4(this.model.tensorOf(x));
     }
     return s.length === 0 ? this.t(k) : to4(this.t(k));
   }
