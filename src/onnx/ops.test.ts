@@ -108,6 +108,18 @@ describe('importOnnx operator coverage (against onnxruntime)', () => {
     });
   }
 
+  it('Resize by sizes: nearest to a non-integer factor (gather), linear align_corners and asymmetric', async () => {
+    const b = new OnnxGraphBuilder();
+    const x = b.input('x', [2, 3, 5, 6]);
+    const sz = (n: string, h: number, w: number): string => b.init(n, [4], [2, 3, h, w], DT.INT64);
+    b.node('Resize', [x, '', '', sz('s1', 7, 4)], { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_floor' }, ['near']);
+    b.node('Resize', [x, '', '', sz('s2', 9, 11)], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, ['lac']);
+    b.node('Resize', [x, '', '', sz('s3', 8, 3)], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }, ['lasym']);
+    b.node('Add', [b.node('ReduceSum', ['near'], { keepdims: 0 }), b.node('Add', [b.node('ReduceSum', ['lac'], { keepdims: 0 }), b.node('ReduceSum', [b.node('Mul', ['lasym', 'lasym'])], { keepdims: 0 })])], {}, ['all']);
+    b.output('near').output('lac').output('lasym').output('all');
+    await compare(b.build(13), [2, 3, 5, 6], ['near', 'lac', 'lasym', 'all'], 'all');
+  });
+
   it('opset 20 Gelu (erf and tanh) matches the Erf pattern it replaces', async () => {
     const b = new OnnxGraphBuilder();
     const x = b.input('x', [3, 7]);
