@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { engineBackend, initEngine, wasmThreads } from '../src/core/engine.js';
+import { fastKernelsEnabled } from '../src/core/kernels/index.js';
 import { writeFileAtomicSync } from '../src/core/fsutil.js';
 import { getWorkload, listWorkloads, median } from './workloads.js';
 
@@ -110,6 +111,7 @@ function machine(): Record<string, unknown> {
     platform: `${os.platform()} ${os.arch()}`,
     backend: engineBackend(),
     wasmThreads: engineBackend() === 'wasm' ? wasmThreads() : null,
+    fastKernels: engineBackend() === 'wasm' ? fastKernelsEnabled() : null,
     tfjs: tf.version.tfjs,
     loadAvg: os.loadavg().map((x) => +x.toFixed(2)),
     date: new Date().toISOString(),

@@ -7,11 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from './errors.js';
 import { registerMissingWasmKernels } from './kernels/index.js';
+import { enableWasmThreads, requestedWasmThreads, wasmThreadsInitialised } from './kernels/threads.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
 
 let current: BackendName | null = null;
+let wasmStarted = false;
 
 export interface EngineOptions {
   /** Backend to use; default from AUV_BACKEND or 'wasm'. */
@@ -25,8 +27,14 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
     throw new ConfigError(`unknown backend '${wanted}' (AUV_BACKEND / --backend): allowed values are ${BACKENDS.join(', ')}`);
   }
   if (current === wanted && tf.getBackend() === wanted) return wanted;
-  if (wanted === 'wasm') registerMissingWasmKernels();
+  if (wanted === 'wasm') {
+    registerMissingWasmKernels();
+    // Threads take effect only if the wasm backend has not initialised yet (first call).
+    if (!wasmStarted) enableWasmThreads(requestedWasmThreads());
+    wasmStarted = true;
+  }
   const ok = await tf.setBackend(wanted);
+  if (wanted === 'wasm') wasmThreadsInitialised();
   if (!ok) throw new Error(`the ${wanted} backend failed to initialise`);
   await tf.ready();
   // Production mode skips per-op NaN checks; we keep our own checks in the training loops.
@@ -40,7 +48,7 @@ export function engineBackend(): BackendName {
   return (current ?? tf.getBackend()) as BackendName;
 }
 
-/** Threads the wasm backend runs with (1 unless threading is enabled; see ./kernels/threads). */
+/** Threads the wasm backend runs with (AUV_WASM_THREADS, default all cores; see ./kernels/threads). */
 export function wasmThreads(): number {
   return getThreadsCount();
 }

@@ -17,14 +17,25 @@ function replace(cfg: tf.KernelConfig): void {
   tf.registerKernel(cfg);
 }
 
-/** Register every missing wasm kernel once (call before the wasm backend is set). */
+/**
+ * Register every missing wasm kernel once (call before the wasm backend is set). The speed
+ * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul) can be
+ * switched off with AUV_WASM_FAST=0, for before/after benchmarks.
+ */
 export function registerMissingWasmKernels(): void {
   if (registered) return;
   registered = true;
   replace(conv2dBackpropFilterConfig);
-  replace(conv2dBackpropInputConfig);
   replace(unsortedSegmentSumConfig);
-  replace(gatherConfig);
-  overrideMatMulKernel('BatchMatMul');
-  overrideMatMulKernel('_FusedMatMul');
+  if (fastKernelsEnabled()) {
+    replace(conv2dBackpropInputConfig);
+    replace(gatherConfig);
+    overrideMatMulKernel('BatchMatMul');
+    overrideMatMulKernel('_FusedMatMul');
+  }
+}
+
+/** False when AUV_WASM_FAST=0 (stock tfjs kernels where tfjs has one). */
+export function fastKernelsEnabled(): boolean {
+  return process.env.AUV_WASM_FAST !== '0';
 }
