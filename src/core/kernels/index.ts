@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { overrideMatMulKernel } from './batch_matmul.js';
 import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputConfig } from './conv2d_backprop_input.js';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise_backprop.js';
 import { gatherConfig } from './gather.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 
@@ -27,6 +28,8 @@ export function registerMissingWasmKernels(): void {
   registered = true;
   replace(conv2dBackpropFilterConfig);
   replace(unsortedSegmentSumConfig);
+  replace(depthwiseBackpropFilterConfig);
+  replace(depthwiseBackpropInputConfig);
   if (fastKernelsEnabled()) {
     replace(conv2dBackpropInputConfig);
     replace(gatherConfig);
