@@ -4,9 +4,13 @@
  * users x items matrix: the default and large catalogues only fit sparsely.
  */
 import * as tf from '@tensorflow/tfjs';
+import { csrFromCoo, SparseMatrix } from '../core/kernels/spmm.js';
 
 export interface SparseGraph {
+  /** Number of destination nodes (rows of the propagation matrix). */
   numNodes: number;
+  /** Number of source nodes (columns); defaults to numNodes. */
+  numSrc?: number;
   src: Int32Array;
   dst: Int32Array;
   weight: Float32Array;
@@ -54,7 +58,7 @@ export function userItemGraph(train: readonly (readonly number[])[], numUsers: n
  * mean of item vectors over a user's training items, sec. 5 visual view). Nodes: items as sources,
  * users as destinations (numNodes = numUsers).
  */
-export function userMeanGraph(train: readonly (readonly number[])[], numUsers: number): SparseGraph {
+export function userMeanGraph(train: readonly (readonly number[])[], numUsers: number, numItems: number): SparseGraph {
   const src: number[] = [];
   const dst: number[] = [];
   const w: number[] = [];
@@ -66,7 +70,7 @@ export function userMeanGraph(train: readonly (readonly number[])[], numUsers: n
       w.push(1 / items.length);
     }
   }
-  return { numNodes: numUsers, src: Int32Array.from(src), dst: Int32Array.from(dst), weight: Float32Array.from(w) };
+  return { numNodes: numUsers, numSrc: numItems, src: Int32Array.from(src), dst: Int32Array.from(dst), weight: Float32Array.from(w) };
 }
 
 /** Reference propagation in plain JS (for tests and host-side use): out[dst] += w * x[src]. */
@@ -81,39 +85,27 @@ export function propagateJs(g: SparseGraph, x: Float32Array, dim: number, numOut
   return out;
 }
 
-/** A graph held as tensors for differentiable propagation (tf.gather + tf.unsortedSegmentSum). */
+/**
+ * A graph prepared for differentiable propagation: a CSR matrix (rows = destinations) run by the
+ * AuvSpMM kernel (src/core/kernels/spmm.ts), whose gradient is the transposed product.
+ */
 export interface TensorGraph {
   numNodes: number;
-  src: tf.Tensor1D;
-  dst: tf.Tensor1D;
-  weight: tf.Tensor2D; // E x 1
+  numSrc: number;
+  matrix: SparseMatrix | null;
   dispose(): void;
 }
 
 export function toTensorGraph(g: SparseGraph): TensorGraph {
-  const src = tf.tensor1d(g.src, 'int32');
-  const dst = tf.tensor1d(g.dst, 'int32');
-  const weight = tf.tensor2d(g.weight, [g.weight.length, 1]);
-  return {
-    numNodes: g.numNodes,
-    src,
-    dst,
-    weight,
-    dispose: () => {
-      src.dispose();
-      dst.dispose();
-      weight.dispose();
-    },
-  };
+  const numSrc = g.numSrc ?? g.numNodes;
+  const matrix = g.src.length === 0 ? null : new SparseMatrix(csrFromCoo(g.numNodes, numSrc, g.dst, g.src, g.weight));
+  return { numNodes: g.numNodes, numSrc, matrix, dispose: () => undefined };
 }
 
-/** Differentiable sparse propagation: out = A x with A given by edges (no dense matrix). */
+/** Differentiable sparse propagation: out = A x (no dense matrix). */
 export function propagate(g: TensorGraph, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    if (g.src.shape[0] === 0) return tf.zeros([g.numNodes, x.shape[1]]) as tf.Tensor2D;
-    const msg = tf.mul(tf.gather(x, g.src), g.weight);
-    return tf.unsortedSegmentSum(msg, g.dst, g.numNodes) as tf.Tensor2D;
-  });
+  if (!g.matrix) return tf.zeros([g.numNodes, x.shape[1]]) as tf.Tensor2D;
+  return g.matrix.matMul(x);
 }
 
 /** LightGCN layer combination: mean over layers 0..L of A^l x (sec. 5). */

@@ -158,7 +158,7 @@ export class PreferenceEncoder {
 
     // graphs (sec. 5)
     const ui = toTensorGraph(userItemGraph(data.train, numUsers, numItems));
-    const um = toTensorGraph(userMeanGraph(data.train, numUsers));
+    const um = toTensorGraph(userMeanGraph(data.train, numUsers, numItems));
     const ii = useVis ? toTensorGraph(knnGraph(data.features, numItems, featDim, cfg.k, cfg.knnBlock)) : null;
     const warm = new Uint8Array(numItems);
     for (const items of data.train) for (const i of items) warm[i] = 1;
@@ -340,9 +340,9 @@ export class PreferenceEncoder {
 }
 
 /** A trainable variable from host values (the temporary initial tensor is disposed). */
-export function makeVariable(values: Float32Array, shape: [number, number]): tf.Variable {
+export function makeVariable(values: Float32Array, shape: [number, number]): tf.Variable<tf.Rank.R2> {
   const init = tf.tensor2d(values, shape);
-  const v = tf.variable(init, true);
+  const v = tf.variable(init, true) as tf.Variable<tf.Rank.R2>;
   init.dispose();
   return v;
 }

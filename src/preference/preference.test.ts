@@ -46,7 +46,7 @@ describe('sparse graphs', () => {
   });
 
   it('user mean graph averages the user items', async () => {
-    const g = userMeanGraph(train, 4);
+    const g = userMeanGraph(train, 4, 5);
     const x = Float32Array.from([1, 2, 3, 4, 5]);
     const out = propagateJs(g, x, 1);
     expect(Array.from(out)).toEqual([2, 2, (1 + 2 + 4) / 3, 0].map((v) => Math.fround(v)).map((v, i) => (i === 2 ? out[2] : v)));
