@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { openDataset } from './open.js';
 import { ConfigError, InputError } from '../core/errors.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAmazon } from './loaders/amazon.js';
+import { writeFeatureFolder } from './loaders/feature-folder.js';
 
 describe('openDataset', () => {
   it('generates synth:<profile>[:<seed>] in memory', async () => {
@@ -14,5 +20,19 @@ describe('openDataset', () => {
   });
   it('reads a folder otherwise', async () => {
     await expect(openDataset('/definitely/not/here')).rejects.toThrow(InputError);
+  });
+  it('opens a feature-only folder written by data import --format features', async () => {
+    const fx = (f: string): string => path.join(path.dirname(fileURLToPath(import.meta.url)), 'loaders', '__fixtures__', f);
+    const src = await loadAmazon(fx('amazon_reviews.json'), { featuresFile: fx('image_features_tiny.b') });
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'auv-open-')), 'feat');
+    try {
+      await writeFeatureFolder(src, dir);
+      const ds = await openDataset(dir);
+      expect(ds.images.hasPixels).toBe(false);
+      expect(ds.precomputedFeatures?.dim).toBe(4096);
+      expect(ds.itemIds).toEqual(src.itemIds);
+    } finally {
+      rmSync(path.dirname(dir), { recursive: true, force: true });
+    }
   });
 });

@@ -100,16 +100,21 @@ export function registerDataCommands(program: Command): void {
       const warnings = 'warnings' in ds ? (ds.warnings as readonly string[]) : [];
       const s = datasetStats(ds);
       const lines = formatStats(ds, s);
-      lines.push(
-        synth
-          ? `images       ${s.items} rendered on demand at ${s.imageSize}x${s.imageSize} RGB`
-          : `images       ${s.items} ${o.quick ? 'headers checked' : 'decoded'} OK at ${s.imageSize}x${s.imageSize} RGB` +
-              (warnings.length ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : ''),
-      );
-      const sheetFile = path.resolve(o.sheet ?? (synth ? `${ds.info.name}.contact-sheet.png` : `${path.resolve(dir)}.contact-sheet.png`));
-      const sheet = await datasetContactSheet(ds, perRow);
-      await writeFileAtomic(sheetFile, sheet.png);
-      lines.push(`contact sheet ${sheetFile} (${sheet.items} items, ${sheet.width}x${sheet.height})`);
+      if (!ds.images.hasPixels) {
+        const dim = ds.precomputedFeatures?.dim ?? 0;
+        lines.push(`images       none: features only (${dim}-d precomputed); only feature-space attacks can run, no contact sheet`);
+      } else {
+        lines.push(
+          synth
+            ? `images       ${s.items} rendered on demand at ${s.imageSize}x${s.imageSize} RGB`
+            : `images       ${s.items} ${o.quick ? 'headers checked' : 'decoded'} OK at ${s.imageSize}x${s.imageSize} RGB` +
+                (warnings.length ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : ''),
+        );
+        const sheetFile = path.resolve(o.sheet ?? (synth ? `${ds.info.name}.contact-sheet.png` : `${path.resolve(dir)}.contact-sheet.png`));
+        const sheet = await datasetContactSheet(ds, perRow);
+        await writeFileAtomic(sheetFile, sheet.png);
+        lines.push(`contact sheet ${sheetFile} (${sheet.items} items, ${sheet.width}x${sheet.height})`);
+      }
       process.stdout.write(lines.join('\n') + '\n');
     });
 }
