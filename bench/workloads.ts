@@ -3,6 +3,10 @@
  * times (each in its own child process, so peak RSS is per workload). Add one by dropping a file
  * in bench/workloads/ that calls `registerWorkload` (see bench/README.md).
  */
+import * as tf from '@tensorflow/tfjs';
+import { fastAdam } from '../src/core/kernels/adam.js';
+import { fastKernelsEnabled } from '../src/core/kernels/index.js';
+
 export interface Workload<C = any> {
   /** Unique kebab-case name, e.g. 'conv-block'; the PyTorch twin uses the same names. */
   name: string;
@@ -23,6 +27,14 @@ export interface Workload<C = any> {
 }
 
 const registry = new Map<string, Workload>();
+
+/**
+ * Adam for the training workloads: the fused update (src/core/kernels/adam.ts) unless
+ * AUV_WASM_FAST=0 asks for stock tfjs. Same arithmetic either way.
+ */
+export function benchAdam(lr: number): tf.AdamOptimizer {
+  return fastKernelsEnabled() ? fastAdam(lr) : tf.train.adam(lr);
+}
 
 /** Register a workload; names must be unique. */
 export function registerWorkload<C>(w: Workload<C>): void {

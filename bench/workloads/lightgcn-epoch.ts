@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { normalizedBipartite, type SparseMatrix } from '../../src/core/kernels/spmm.js';
 import { Rng } from '../../src/core/rng.js';
 import { benchGraph, permutation, tripletBatch, type BenchGraph } from '../graph.js';
-import { registerWorkload } from '../workloads.js';
+import { benchAdam, registerWorkload } from '../workloads.js';
 
 const D = 64, LAYERS = 3, BATCH = 2048;
 
@@ -61,7 +61,7 @@ registerWorkload<Ctx>({
     const adj = normalizedBipartite(g.nUsers, g.nItems, g.users, g.items);
     const n = g.nUsers + g.nItems;
     const emb = tf.variable(tf.tensor2d(rng.normalArray(n * D, 0.1), [n, D]));
-    return { g, adj, emb, opt: tf.train.adam(1e-3), rng: rng.fork('batches') };
+    return { g, adj, emb, opt: benchAdam(1e-3), rng: rng.fork('batches') };
   },
   warmup(ctx) {
     epoch(ctx, 3);

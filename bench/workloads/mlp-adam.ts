@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/rng.js';
-import { registerWorkload } from '../workloads.js';
+import { benchAdam, registerWorkload } from '../workloads.js';
 
 const B = 256, D = 1024, K = 10;
 
@@ -25,7 +25,7 @@ registerWorkload<Ctx>({
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), K).toFloat()) as tf.Tensor2D;
     const w = (i: number, o: number) => tf.variable(tf.tensor2d(rng.normalArray(i * o, Math.sqrt(2 / i)), [i, o]));
     const vars = [w(D, D), tf.variable(tf.zeros([D])), w(D, D), tf.variable(tf.zeros([D])), w(D, K), tf.variable(tf.zeros([K]))];
-    return { x, y, vars, opt: tf.train.adam(1e-3) };
+    return { x, y, vars, opt: benchAdam(1e-3) };
   },
   run({ x, y, vars, opt }) {
     const [w1, b1, w2, b2, w3, b3] = vars;

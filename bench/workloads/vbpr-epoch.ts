@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/rng.js';
 import { benchGraph, permutation, tripletBatch, type BenchGraph } from '../graph.js';
-import { registerWorkload } from '../workloads.js';
+import { benchAdam, registerWorkload } from '../workloads.js';
 
 const K = 64, F = 512, BATCH = 1024;
 
@@ -66,7 +66,7 @@ registerWorkload<Ctx>({
       E: v([F, K], 0.01),
       bp: tf.variable(tf.zeros([F])),
     };
-    return { g, feats, vars, opt: tf.train.adam(1e-3), rng: rng.fork('batches') };
+    return { g, feats, vars, opt: benchAdam(1e-3), rng: rng.fork('batches') };
   },
   warmup(ctx) {
     epoch(ctx, 5);
