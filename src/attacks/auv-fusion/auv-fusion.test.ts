@@ -104,7 +104,7 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
 
   it('L_align falls, images are valid, a fixed seed gives identical images, no tensor leaks', async () => {
     const targets = ds.targets.slice(0, 4);
-    const params = { steps: 12, batchSize: 2, ddimSteps: 6, lr: 0.05, outInitStd: 0.01 };
+    const params = { steps: 12, batchSize: 2, ddimSteps: 6, lr: 0.01, outInitStd: 0.01 };
     const atk = createAuvFusionAttack(params);
     const before = tf.memory().numTensors;
     const r1 = await atk.generate(targets, makeAttackContext(atk, { ...res, rng: new Rng(9) }));
@@ -116,6 +116,7 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
       expect(Math.max(...img)).toBeLessThanOrEqual(1);
     }
     const steps = r1.log.filter((l) => l.final === undefined);
+    if (process.env.P6_DEBUG) console.log(JSON.stringify(steps.map((l) => [l.total, l.L_align, l.L_SSIM, l.L_CLIP].map((v) => v!.toFixed(3)))));
     expect(steps.length).toBe(12);
     const first = (steps[0]!.L_align! + steps[1]!.L_align!) / 2;
     const last = (steps[10]!.L_align! + steps[11]!.L_align!) / 2;
@@ -149,5 +150,16 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
       }
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('registry routing', () => {
+  it('the attack registry loads AUV-Fusion and its variants by name', async () => {
+    const reg = await import('../registry.js');
+    expect(await reg.loadAuvFusion()).toBe(true);
+    const a = reg.createAttack('auv-fusion/no-align', { steps: 1 });
+    expect(a.name).toBe('auv-fusion/no-align');
+    expect((a.params as { l3: number }).l3).toBe(0);
+    expect(reg.listAttacks().find((i) => i.name === 'auv-fusion')?.available).toBe(true);
   });
 });
