@@ -163,3 +163,30 @@ describe('registry routing', () => {
     expect(reg.listAttacks().find((i) => i.name === 'auv-fusion')?.available).toBe(true);
   });
 });
+
+describe('diffusion adapter', () => {
+  it('adapts a LatentDiffusion-style handle (scheduler config + setTimesteps) to the chain model', async () => {
+    const { toChainModel } = await import('./diffusion-adapter.js');
+    const base = tinyDiffusion(new Rng(1), 16);
+    const handle = {
+      scheduler: {
+        config: { numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear' },
+        timesteps: [] as number[],
+        setTimesteps(n: number) {
+          this.timesteps = Array.from({ length: n }, (_, k) => (n - 1 - k) * Math.floor(1000 / n) + 1);
+        },
+      },
+      latentShape: [4, 4, 4] as [number, number, number],
+      imageSize: 16,
+      encode: base.encode,
+      decode: base.decode,
+      predictNoise: base.predictNoise,
+    };
+    const m = toChainModel(handle);
+    expect(m.timesteps(10)[0]).toBe(901); // the scheduler's own spacing (steps_offset 1) is used
+    expect(m.alphasCumprod[0]).toBeCloseTo(base.alphasCumprod[0] as number, 8);
+    expect(m.alphasCumprod[999]).toBeCloseTo(base.alphasCumprod[999] as number, 6);
+    expect(() => toChainModel({})).toThrow(ConfigError);
+    base.dispose();
+  });
+});

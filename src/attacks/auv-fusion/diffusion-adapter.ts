@@ -10,9 +10,10 @@ import { leadingTimesteps, type ChainModel } from './chain.js';
 
 interface SchedulerLike {
   alphasCumprod?: ArrayLike<number> | tf.Tensor;
+  betas?: ArrayLike<number> | tf.Tensor;
   finalAlphaCumprod?: number;
   numTrainTimesteps?: number;
-  config?: { numTrainTimesteps?: number; setAlphaToOne?: boolean };
+  config?: { numTrainTimesteps?: number; setAlphaToOne?: boolean; betaStart?: number; betaEnd?: number; betaSchedule?: string };
   timesteps?: ArrayLike<number> | tf.Tensor;
   setTimesteps?: (n: number) => unknown;
 }
@@ -35,6 +36,28 @@ function isChainModel(h: unknown): h is ChainModel {
   return !!m && typeof m.predictNoise === 'function' && typeof m.timesteps === 'function' && m.alphasCumprod !== undefined;
 }
 
+/** abar_t from the scheduler: alphasCumprod, else cumprod(1 - betas), else the beta config (linear | scaled_linear). */
+function alphasCumprodOf(sch: SchedulerLike): number[] {
+  if (sch.alphasCumprod) return toArray(sch.alphasCumprod);
+  let betas: number[] | null = sch.betas ? toArray(sch.betas) : null;
+  const c = sch.config;
+  if (!betas && c && c.betaStart !== undefined && c.betaEnd !== undefined && c.numTrainTimesteps) {
+    const T = c.numTrainTimesteps;
+    const scaled = c.betaSchedule === 'scaled_linear' || c.betaSchedule === 'scaledLinear';
+    const lo = scaled ? Math.sqrt(c.betaStart) : c.betaStart;
+    const hi = scaled ? Math.sqrt(c.betaEnd) : c.betaEnd;
+    betas = Array.from({ length: T }, (_, i) => {
+      const b = T === 1 ? lo : lo + ((hi - lo) * i) / (T - 1);
+      return scaled ? b * b : b;
+    });
+  }
+  if (!betas) throw new ConfigError('attack auv-fusion: the diffusion scheduler exposes neither alphasCumprod nor betas');
+  const out: number[] = [];
+  let prod = 1;
+  for (const b of betas) out.push((prod *= 1 - b));
+  return out;
+}
+
 export function toChainModel(handle: unknown): ChainModel {
   if (isChainModel(handle)) return handle;
   const ld = handle as Partial<LatentDiffusionLike>;
@@ -42,8 +65,7 @@ export function toChainModel(handle: unknown): ChainModel {
     throw new ConfigError('attack auv-fusion: the diffusion handle is not a latent diffusion model (needs scheduler, latentShape, encode, decode, predictNoise)');
   }
   const sch = ld.scheduler;
-  if (!sch.alphasCumprod) throw new ConfigError('attack auv-fusion: the diffusion scheduler exposes no alphasCumprod');
-  const ac = toArray(sch.alphasCumprod);
+  const ac = alphasCumprodOf(sch);
   const T = sch.numTrainTimesteps ?? sch.config?.numTrainTimesteps ?? ac.length;
   const finalAc = sch.finalAlphaCumprod ?? (sch.config?.setAlphaToOne === false ? ac[0]! : 1);
   const [h, w, c] = ld.latentShape as [number, number, number];
