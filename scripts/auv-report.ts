@@ -10,6 +10,11 @@
  *        [--variants full,no-align,no-latent,id-only,visual-only,per-image] [--steps 20]
  *        [--ddim 50] [--victims vbpr,deepstyle,amr]
  *
+ *   npx tsx scripts/auv-report.ts --surrogate-only [--epochs 20]
+ *        surrogate recommender quality alone: test HR@10 (full ranking) per view (both | id |
+ *        visual) and vs popularity, on 8x8 average-pooled pixels as item features (a stand-in
+ *        for G that needs no other module), with fit times.
+ *
  * The encoders, victims, evaluation and diffusion modules belong to other engineers; the few calls
  * into them are gathered in `deps()` below (names from the project briefs).
  */
@@ -92,8 +97,62 @@ function meanCi(xs: number[]): { mean: number; ci95: [number, number] } {
   return { mean, ci95: [mean - h, mean + h] };
 }
 
+/** Surrogate recommender alone (sec. 5): test HR@10 per view vs popularity, pooled-pixel features. */
+async function surrogateOnly(profile: CatalogueProfile, epochs: number): Promise<void> {
+  const { PreferenceEncoder } = await import('../src/preference/model.js');
+  const { loadImageBatch } = await import('../src/data/dataset.js');
+  const ds = synthesizeCatalogue({ profile, seed: 1 });
+  const n = ds.itemIds.length;
+  const U = ds.userIds.length;
+  const s = ds.images.size;
+  const pool = Math.max(1, Math.floor(s / 8));
+  const dim = Math.floor(s / pool) ** 2 * 3;
+  const feats = new Float32Array(n * dim);
+  for (let b = 0; b < n; b += 256) {
+    const items = Array.from({ length: Math.min(256, n - b) }, (_, k) => b + k);
+    const x = await loadImageBatch(ds.images, items);
+    const f = tf.tidy(() => tf.reshape(tf.avgPool(x, pool, pool, 'valid'), [items.length, dim]));
+    feats.set((await f.data()) as Float32Array, b * dim);
+    tf.dispose([x, f]);
+  }
+  const pop = new Float64Array(n);
+  for (const it of ds.split.train) for (const i of it) pop[i]++;
+  const hr10 = (score: (u: number, i: number) => number): number => {
+    let hits = 0;
+    let cnt = 0;
+    for (let u = 0; u < U; u++) {
+      const v = ds.split.test[u]!;
+      if (v < 0) continue;
+      const seen = new Set(ds.split.train[u]);
+      const sc = score(u, v);
+      let rank = 0;
+      for (let i = 0; i < n; i++) if (i !== v && !seen.has(i) && score(u, i) > sc) rank++;
+      cnt++;
+      if (rank < 10) hits++;
+    }
+    return hits / cnt;
+  };
+  const out: Record<string, unknown> = { profile, epochs, featureDim: dim, popularityHR10: hr10((_, i) => pop[i]!) };
+  process.stdout.write(`popularity test HR@10 ${(out.popularityHR10 as number).toFixed(4)}\n`);
+  for (const views of ['both', 'id', 'visual'] as const) {
+    const { model, report } = await PreferenceEncoder.fit(
+      { numUsers: U, numItems: n, train: ds.split.train, features: feats, featDim: dim, excludedNegatives: new Set(ds.targets) },
+      { epochs, views },
+      new Rng(1),
+    );
+    const S = model.score(Int32Array.from({ length: U }, (_, i) => i), Int32Array.from({ length: n }, (_, i) => i));
+    const sv = await S.data();
+    S.dispose();
+    const h = hr10((u, i) => sv[u * n + i]!);
+    out[views] = { testHR10: h, seconds: report.seconds, secondsPerEpoch: report.secondsPerEpoch, loss: [report.lossCurve[0], report.lossCurve.at(-1)] };
+    process.stdout.write(`${views}: fit ${report.seconds.toFixed(1)} s (${report.secondsPerEpoch.toFixed(2)} s/epoch), BPR ${report.lossCurve[0]!.toFixed(3)} -> ${report.lossCurve.at(-1)!.toFixed(3)}, test HR@10 ${h.toFixed(4)}\n`);
+  }
+  await writeJsonAtomic(path.join('auv-out', 'surrogate-report.json'), out);
+}
+
 async function main(): Promise<void> {
   await initEngine();
+  if (process.argv.includes('--surrogate-only')) return surrogateOnly(arg('profile', 'default') as CatalogueProfile, Number(arg('epochs', '20')));
   const profile = arg('profile', 'default') as CatalogueProfile;
   const seeds = arg('seeds', '1,2,3').split(',').map(Number);
   const variants = arg('variants', 'full,no-align,no-latent,id-only,visual-only,per-image').split(',');

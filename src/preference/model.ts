@@ -76,8 +76,10 @@ interface Buffers {
   itemId: Float32Array;
   /** Visual item embeddings h_i. */
   itemVis: Float32Array;
-  /** Projection P (featDim x d). */
+  /** Projection P (featDim x d), with the feature standardisation folded in. */
   proj: Float32Array;
+  /** Bias of the folded standardisation: P G(x) = G(x) proj + projBias. */
+  projBias: Float32Array;
 }
 
 /** The trained surrogate: embeddings and the projection P, usable by the attack. */
@@ -110,8 +112,7 @@ export class PreferenceEncoder {
     if (features.shape[1] !== this.featDim) {
       throw new ConfigError(`surrogate features have ${features.shape[1]} dims; the surrogate recommender was trained on ${this.featDim}`);
     }
-    if (proj) return tf.matMul(features, proj);
-    return tf.tidy(() => tf.matMul(features, this.projection()));
+    return tf.tidy(() => tf.add(tf.matMul(features, proj ?? this.projection()), tf.tensor1d(this.buf.projBias)) as tf.Tensor2D);
   }
   /** Scores of `users` x `items` (numbers), s(u,i) = e_u . (e_i,id + h_i). */
   score(users: Int32Array, items: Int32Array): tf.Tensor2D {
@@ -156,14 +157,23 @@ export class PreferenceEncoder {
     const useId = cfg.views !== 'visual';
     const useVis = cfg.views !== 'id';
 
+    // standardise features per dimension (z-score) for the KNN graph and the projection; the
+    // standardisation is folded into P afterwards so project(G(x)) needs raw features only
+    const mu = new Float64Array(featDim);
+    const sd = new Float64Array(featDim);
+    for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) mu[a] += data.features[i * featDim + a]! / numItems;
+    for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) sd[a] += (data.features[i * featDim + a]! - mu[a]!) ** 2 / numItems;
+    for (let a = 0; a < featDim; a++) sd[a] = Math.sqrt(sd[a]!) + 1e-6;
+    const zf = new Float32Array(numItems * featDim);
+    for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) zf[i * featDim + a] = (data.features[i * featDim + a]! - mu[a]!) / sd[a]!;
     // graphs (sec. 5)
     const ui = toTensorGraph(userItemGraph(data.train, numUsers, numItems));
     const um = toTensorGraph(userMeanGraph(data.train, numUsers, numItems));
-    const ii = useVis ? toTensorGraph(knnGraph(data.features, numItems, featDim, cfg.k, cfg.knnBlock)) : null;
+    const ii = useVis ? toTensorGraph(knnGraph(zf, numItems, featDim, cfg.k, cfg.knnBlock)) : null;
     const warm = new Uint8Array(numItems);
     for (const items of data.train) for (const i of items) warm[i] = 1;
     const warmMask = tf.tensor2d(Float32Array.from(warm), [numItems, 1]);
-    const feats = tf.tensor2d(data.features, [numItems, featDim]);
+    const feats = tf.tensor2d(zf, [numItems, featDim]);
 
     // parameters from the Rng (Xavier-like scales)
     const E0 = makeVariable(rng.fork('pref-emb').normalArray((numUsers + numItems) * d, 0.1), [numUsers + numItems, d]);
@@ -273,11 +283,20 @@ export class PreferenceEncoder {
       itemId: (await f.itemId.data()) as Float32Array,
       itemVis: (await f.itemVis.data()) as Float32Array,
       proj: (await P.data()) as Float32Array,
+      projBias: new Float32Array(d),
     };
     f.user.dispose();
     f.itemId.dispose();
     f.itemVis.dispose();
-    if (cfg.views === 'id') buf.proj = ridgeProjection(data.features, featDim, buf.itemId, d, warm, cfg.ridge);
+    if (cfg.views === 'id') buf.proj = ridgeProjection(zf, featDim, buf.itemId, d, warm, cfg.ridge);
+    // fold the standardisation: ((f - mu) / sd) P = f (P / sd) - (mu / sd) P
+    for (let a = 0; a < featDim; a++) {
+      for (let c = 0; c < d; c++) {
+        const w = buf.proj[a * d + c]! / sd[a]!;
+        buf.proj[a * d + c] = w;
+        buf.projBias[c] = buf.projBias[c]! - mu[a]! * w;
+      }
+    }
 
     for (const t of [E0, P, warmMask, feats]) t.dispose();
     opt.dispose();
@@ -294,7 +313,7 @@ export class PreferenceEncoder {
   /** Save config and embeddings to `dir` (model.json + weights.bin). */
   async save(dir: string): Promise<void> {
     await fs.mkdir(dir, { recursive: true });
-    const parts = [this.buf.user, this.buf.itemId, this.buf.itemVis, this.buf.proj];
+    const parts = [this.buf.user, this.buf.itemId, this.buf.itemVis, this.buf.proj, this.buf.projBias];
     const total = parts.reduce((a, p) => a + p.length, 0);
     const all = new Float32Array(total);
     let off = 0;
@@ -325,7 +344,7 @@ export class PreferenceEncoder {
     const bytes = await fs.readFile(path.join(dir, 'weights.bin'));
     const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     const d = cfg.dim;
-    const sizes = [meta.numUsers * d, meta.numItems * d, meta.numItems * d, meta.featDim * d];
+    const sizes = [meta.numUsers * d, meta.numItems * d, meta.numItems * d, meta.featDim * d, d];
     const want = sizes.reduce((a, b) => a + b, 0);
     if (all.length !== want) throw new InputError(`weights.bin has ${all.length} floats, expected ${want}`, path.join(dir, 'weights.bin'));
     let off = 0;
@@ -334,7 +353,7 @@ export class PreferenceEncoder {
       off += n;
       return out;
     };
-    const buf: Buffers = { user: take(sizes[0]!), itemId: take(sizes[1]!), itemVis: take(sizes[2]!), proj: take(sizes[3]!) };
+    const buf: Buffers = { user: take(sizes[0]!), itemId: take(sizes[1]!), itemVis: take(sizes[2]!), proj: take(sizes[3]!), projBias: take(sizes[4]!) };
     return new PreferenceEncoder(cfg, meta.numUsers, meta.numItems, meta.featDim, buf);
   }
 }

@@ -173,6 +173,18 @@ describe('PreferenceEncoder', () => {
     p.dispose();
   });
 
+  it('project(G(x)) applies the folded standardisation: with 0 layers a cold item vector equals it', async () => {
+    const data = toyData(3);
+    for (let j = 0; j < data.features.length; j++) data.features[j] = data.features[j]! * 3 + 5; // shifted, scaled features
+    const { model } = await PreferenceEncoder.fit(data, { epochs: 2, batchSize: 128, dim: 8, layers: 0 }, new Rng(2));
+    const f = tf.tensor2d(data.features.slice(48 * 8, 49 * 8), [1, 8]);
+    const p = model.project(f);
+    const got = await p.data();
+    const want = model.itemVector(48); // cold: e_i,id = 0, h_i = standardised f P
+    for (let j = 0; j < 8; j++) expect(got[j]).toBeCloseTo(want[j]!, 4);
+    tf.dispose([f, p]);
+  });
+
   it('ridge projection solves the normal equations', () => {
     const rng = new Rng(4);
     const n = 30, fd = 4, d = 3;
