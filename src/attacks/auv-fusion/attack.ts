@@ -94,7 +94,7 @@ async function resolvePreference(ctx: AttackContext, view: AuvFusionParams['view
 }
 
 /** e_U per target (eq. 1): normalised mean of e_u over the target's user group. */
-function groupEmbeddings(pref: PreferenceEncoder, p: AuvFusionParams, targets: readonly number[], train: readonly (readonly number[])[]): Float32Array {
+export function groupEmbeddings(pref: PreferenceEncoder, p: AuvFusionParams, targets: readonly number[], train: readonly (readonly number[])[]): Float32Array {
   const d = pref.config.dim;
   const E = pref.userEmbeddingArray();
   const meanOf = (users: ArrayLike<number>): Float32Array => {

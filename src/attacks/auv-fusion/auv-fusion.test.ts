@@ -190,3 +190,28 @@ describe('diffusion adapter', () => {
     base.dispose();
   });
 });
+
+describe('target user groups (eq. 1)', () => {
+  it("'all' gives one unit e_U for every target, 'top-n' per-target vectors, 'segment' the segment mean", async () => {
+    const { groupEmbeddings } = await import('./attack.js');
+    const ds = synthesizeCatalogue({ profile: 'tiny', seed: 5 });
+    const n = ds.itemIds.length;
+    const feats = new Rng(1).normalArray(n * 6);
+    const { model } = await PreferenceEncoder.fit(
+      { numUsers: ds.userIds.length, numItems: n, train: ds.split.train, features: feats, featDim: 6, excludedNegatives: new Set(ds.targets) },
+      { epochs: 2, dim: 8 },
+      new Rng(2),
+    );
+    const t = ds.targets.slice(0, 3);
+    const all = groupEmbeddings(model, auvFusionParams({}), t, ds.split.train);
+    expect(Array.from(all.slice(0, 8))).toEqual(Array.from(all.slice(8, 16)));
+    expect(Math.hypot(...all.slice(0, 8))).toBeCloseTo(1, 5);
+    const top = groupEmbeddings(model, auvFusionParams({ group: 'top-n', topN: 5 }), t, ds.split.train);
+    expect(Array.from(top.slice(0, 8))).not.toEqual(Array.from(top.slice(8, 16)));
+    const seg = groupEmbeddings(model, auvFusionParams({ group: 'segment', segment: [3] }), t, ds.split.train);
+    const e3 = model.userEmbeddingArray().slice(3 * 8, 4 * 8);
+    const nrm = Math.hypot(...e3);
+    for (let j = 0; j < 8; j++) expect(seg[j]).toBeCloseTo(e3[j]! / nrm, 5);
+    expect(() => auvFusionParams({ group: 'segment' })).toThrow(/segment/);
+  });
+});
