@@ -4,6 +4,7 @@ import { registerExperimentCommands } from './experiment.js';
 import { registerDataCommands } from './data.js';
 import { registerDataImportCommands } from './data-import.js';
 import { registerTrainCommands } from './train.js';
+import { registerTrainEncodersCommands } from './train-encoders.js';
 import { registerTrainDiffusionCommands } from './train-diffusion.js';
 import { registerTrainSurrogateCommands } from './train-surrogate.js';
 import { registerAttackCommands } from './attack.js';
@@ -13,7 +14,8 @@ export function registerCommands(program: Command): void {
   registerExperimentCommands(program); // demo, run
   registerDataCommands(program); // data synth | inspect
   registerDataImportCommands(program); // data import
-  registerTrainCommands(program); // train encoders | victims
+  registerTrainEncodersCommands(program); // train encoders
+  registerTrainCommands(program); // train victims
   registerTrainDiffusionCommands(program); // train diffusion
   registerTrainSurrogateCommands(program); // train surrogate
   registerAttackCommands(program); // attack <name>
