@@ -18,10 +18,14 @@ import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 let enabled = 0;
 
-/** Threads asked for by AUV_WASM_THREADS (default: all cores; 0 or 1 = single-threaded). */
+/**
+ * Threads asked for by AUV_WASM_THREADS (0 or 1 = single-threaded). Default: all cores, except
+ * under vitest, which already runs test files in parallel processes (threads there only
+ * oversubscribe the cores: the core tests took ~30% longer).
+ */
 export function requestedWasmThreads(): number {
   const raw = process.env.AUV_WASM_THREADS;
-  if (raw === undefined || raw === '') return os.cpus().length;
+  if (raw === undefined || raw === '') return process.env.VITEST ? 1 : os.cpus().length;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`AUV_WASM_THREADS must be a non-negative integer, got '${raw}'`);
   return n;
