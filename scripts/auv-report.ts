@@ -15,6 +15,10 @@
  *        visual) and vs popularity, on 8x8 average-pooled pixels as item features (a stand-in
  *        for G that needs no other module), with fit times.
  *
+ *   npx tsx scripts/auv-report.ts --timing [--plans 50:25,20:10]
+ *        seconds per Adam step (batch 8) of the attack with the default diffusion architecture
+ *        (randomly initialised: timing only) and the test-kit encoders, per DDIM plan n:injectIndex.
+ *
  * The encoders, victims, evaluation and diffusion modules belong to other engineers; the few calls
  * into them are gathered in `deps()` below (names from the project briefs).
  */
@@ -150,8 +154,30 @@ async function surrogateOnly(profile: CatalogueProfile, epochs: number): Promise
   await writeJsonAtomic(path.join('auv-out', 'surrogate-report.json'), out);
 }
 
+/** Timing of the attack's Adam step with the default LatentDiffusion architecture (random weights). */
+async function timing(plans: [number, number][]): Promise<void> {
+  const { LatentDiffusion, DEFAULT_DIFFUSION_MODEL_CONFIG } = (await import('../src/diffusion/model.js')) as {
+    LatentDiffusion: new (cfg: unknown, rng: Rng) => { dispose(): void };
+    DEFAULT_DIFFUSION_MODEL_CONFIG: unknown;
+  };
+  const { tinyEncoder } = await import('../src/attacks/auv-fusion/testkit.js');
+  const ds = synthesizeCatalogue({ profile: 'default', seed: 1 });
+  const G = tinyEncoder(new Rng(1), ds.images.size, 32);
+  const C = tinyEncoder(new Rng(2), ds.images.size, 32);
+  const sur = await trainSurrogate(ds, await itemFeatures(G, ds), { epochs: 2 }, 1);
+  const diff = new LatentDiffusion(DEFAULT_DIFFUSION_MODEL_CONFIG, new Rng(3));
+  for (const [ddim, inj] of plans) {
+    const atk = createAuvFusionAttack({ steps: 3, batchSize: 8, ddimSteps: ddim, injectIndex: inj });
+    const r = await atk.generate(ds.targets.slice(0, 8), makeAttackContext(atk, { rng: new Rng(1), dataset: ds, surrogateEncoder: G, semanticEncoder: C, surrogateRecommender: sur.model, diffusion: diff }));
+    const st = r.log.filter((l) => l.final === undefined).map((l) => l.seconds as number);
+    process.stdout.write(`DDIM ${ddim} steps, inject at ${inj} (${ddim - inj} chain steps): Adam step on 8 targets ${((st[2]! - st[0]!) / 2).toFixed(2)} s; run of 3 steps + final images ${r.seconds.toFixed(1)} s\n`);
+  }
+  diff.dispose();
+}
+
 async function main(): Promise<void> {
   await initEngine();
+  if (process.argv.includes('--timing')) return timing(arg('plans', '50:25,20:10').split(',').map((p) => p.split(':').map(Number) as [number, number]));
   if (process.argv.includes('--surrogate-only')) return surrogateOnly(arg('profile', 'default') as CatalogueProfile, Number(arg('epochs', '20')));
   const profile = arg('profile', 'default') as CatalogueProfile;
   const seeds = arg('seeds', '1,2,3').split(',').map(Number);

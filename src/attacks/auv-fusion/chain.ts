@@ -27,6 +27,8 @@ export interface ChainModel {
   readonly finalAlphaCumprod: number;
   /** The n sampling timesteps, descending (diffusers' setTimesteps(n)). */
   timesteps(n: number): number[];
+  /** The timestep a DDIM step from t goes to, after timesteps(n) (diffusers: t - T // n); default: the next in the list. */
+  previousTimestep?(t: number, n: number): number;
 }
 
 /** DDIM timesteps with diffusers' default "leading" spacing: (arange(n) * T/n) reversed. */
@@ -60,7 +62,10 @@ export function chainPlan(model: ChainModel, n: number, injectIndex: number): Ch
   const ts = model.timesteps(n);
   if (injectIndex < 0 || injectIndex >= ts.length) throw new Error(`injectIndex ${injectIndex} outside [0, ${ts.length})`);
   const steps: { t: number; tPrev: number }[] = [];
-  for (let k = injectIndex; k < ts.length; k++) steps.push({ t: ts[k]!, tPrev: k + 1 < ts.length ? ts[k + 1]! : -1 });
+  for (let k = injectIndex; k < ts.length; k++) {
+    const tPrev = model.previousTimestep ? model.previousTimestep(ts[k]!, n) : k + 1 < ts.length ? ts[k + 1]! : -1;
+    steps.push({ t: ts[k]!, tPrev });
+  }
   return { steps, alphaBar: model.alphasCumprod[ts[injectIndex]!] as number };
 }
 

@@ -16,6 +16,7 @@ interface SchedulerLike {
   config?: { numTrainTimesteps?: number; setAlphaToOne?: boolean; betaStart?: number; betaEnd?: number; betaSchedule?: string };
   timesteps?: ArrayLike<number> | tf.Tensor;
   setTimesteps?: (n: number) => unknown;
+  previousTimestep?: (t: number) => number;
 }
 
 interface LatentDiffusionLike {
@@ -78,6 +79,14 @@ export function toChainModel(handle: unknown): ChainModel {
     encode: (x) => m.encode(x),
     decode: (z) => m.decode(z),
     predictNoise: (z, t) => m.predictNoise(z, t),
+    ...(typeof sch.previousTimestep === 'function'
+      ? {
+          previousTimestep: (t: number, n: number) => {
+            sch.setTimesteps?.(n);
+            return sch.previousTimestep!(t);
+          },
+        }
+      : {}),
     timesteps: (n) => {
       if (typeof sch.setTimesteps === 'function') {
         const r = sch.setTimesteps(n);
