@@ -1,0 +1,87 @@
+/**
+ * Full-ranking target protocol (spec section 9): for each target item i and evaluation user u,
+ * rank of i among all items not in u's training set, with i's features replaced by its adversarial
+ * version (one target at a time, others clean). HR@k = mean [rank < k], NDCG@k = mean
+ * 1/log2(rank+2) when rank < k.
+ *
+ * Streaming: clean scores are computed in user blocks (users x all items); only the target's
+ * column changes, so rank = count of non-train items with a higher clean score than the target's
+ * (adversarial) score. Memory is one block, so large catalogues fit.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Recommender } from '../recommenders/recommender.js';
+import { InputError } from '../core/errors.js';
+import { RankAccumulator } from './ranking-metrics.js';
+
+export interface TargetEvaluation {
+  ks: number[];
+  hr: Record<number, number>;
+  ndcg: Record<number, number>;
+  /** Per target: HR@k / NDCG@k over the evaluation users (for confidence intervals). */
+  perTarget: { item: number; hr: Record<number, number>; ndcg: Record<number, number>; meanRank: number }[];
+}
+
+export interface EvaluateTargetsOptions {
+  /** train[u]: user u's training items (excluded from the candidates). */
+  train: readonly (readonly number[])[];
+  ks?: number[];
+  /** Users per score block. */
+  block?: number;
+  /** Number of items (read from the model when it exposes `numItems`). */
+  numItems?: number;
+}
+
+export async function evaluateTargets(
+  model: Recommender,
+  targets: readonly number[],
+  adversarialFeatures: Map<number, Float32Array> | null,
+  users: readonly number[],
+  opts: EvaluateTargetsOptions,
+): Promise<TargetEvaluation> {
+  const ks = opts.ks ?? [5, 10, 20];
+  const block = opts.block ?? 256;
+  const nItems = numItemsOf(model, opts);
+  const all = Int32Array.from({ length: nItems }, (_, i) => i);
+  const acc = targets.map(() => new RankAccumulator(ks));
+  const rankSum = targets.map(() => 0);
+  for (const t of targets) {
+    if (adversarialFeatures && model.visual && !adversarialFeatures.has(t)) throw new InputError(`no adversarial features for target item ${t}`);
+  }
+  for (let s = 0; s < users.length; s += block) {
+    const b = Int32Array.from(users.slice(s, s + block));
+    const m = model.score(b, all);
+    const clean = (await m.data()) as Float32Array;
+    m.dispose();
+    // Target columns: adversarial scores (one target at a time) or the clean column.
+    const cols: Float32Array[] = [];
+    for (const t of targets) {
+      const f = adversarialFeatures?.get(t);
+      if (f && model.visual) {
+        const x = tf.tidy(() => model.scoreWithFeatures(b, Int32Array.of(t), tf.tensor2d(f, [1, f.length])));
+        cols.push((await x.data()) as Float32Array);
+        x.dispose();
+      } else cols.push(Float32Array.from(b, (_, r) => clean[r * nItems + t]!));
+    }
+    for (let r = 0; r < b.length; r++) {
+      const row = clean.subarray(r * nItems, (r + 1) * nItems);
+      const seen = new Set(opts.train[b[r]!] ?? []);
+      targets.forEach((t, j) => {
+        const x = cols[j]![r]!;
+        let rank = 0;
+        for (let i = 0; i < nItems; i++) if (row[i]! > x && i !== t && !seen.has(i)) rank++;
+        acc[j]!.add(rank);
+        rankSum[j]! += rank;
+      });
+    }
+  }
+  const perTarget = targets.map((item, j) => ({ item, hr: acc[j]!.hr(), ndcg: acc[j]!.ndcg(), meanRank: rankSum[j]! / Math.max(1, users.length) }));
+  const mean = (get: (p: (typeof perTarget)[number]) => Record<number, number>) =>
+    Object.fromEntries(ks.map((k) => [k, perTarget.length ? perTarget.reduce((a, p) => a + get(p)[k]!, 0) / perTarget.length : 0]));
+  return { ks, hr: mean((p) => p.hr), ndcg: mean((p) => p.ndcg), perTarget };
+}
+
+function numItemsOf(model: Recommender, opts: EvaluateTargetsOptions): number {
+  const n = (model as unknown as { numItems?: number }).numItems ?? opts.numItems;
+  if (!n) throw new InputError('evaluateTargets: cannot tell the number of items of the model');
+  return n;
+}

@@ -1,0 +1,3 @@
+/** Victim recommenders (spec section 3). */
+export * from './recommender.js';
+export * from './models.js';
