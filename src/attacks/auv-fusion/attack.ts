@@ -21,7 +21,7 @@ import type { ImageEncoder } from '../../encoders/encoder.js';
 import { ssim } from '../../evaluation/image-metrics.js';
 import { PreferenceEncoder } from '../../preference/model.js';
 import type { Attack, AttackContext, AttackResult, AttackStepLog } from '../attack.js';
-import { chainGrad, chainPlan, decodeImage, noisyLatent, runChain, type ChainModel, type ChainPlan } from './chain.js';
+import { chainGrad, chainPlan, decodeImage, noisyLatent, runChain, type ChainModel, type ChainPlan } from '../../diffusion/chain.js';
 import { auvFusionParams, type AuvFusionParams } from './config.js';
 import { toChainModel } from './diffusion-adapter.js';
 import { DeltaMlp } from './generator.js';

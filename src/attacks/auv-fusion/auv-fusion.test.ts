@@ -6,7 +6,7 @@ import { synthesizeCatalogue, type SynthDataset } from '../../data/index.js';
 import { loadImageBatch } from '../../data/dataset.js';
 import { PreferenceEncoder } from '../../preference/model.js';
 import { makeAttackContext, type AttackResources } from '../attack.js';
-import { chainGrad, chainPlan, ddimStep, decodeImage } from './chain.js';
+import { chainGrad, chainPlan, ddimStep, decodeImage } from '../../diffusion/chain.js';
 import { auvFusionParams, sweepVariants, variantOverrides } from './config.js';
 import { DeltaMlp } from './generator.js';
 import { createAuvFusionAttack, AUV_FUSION_VARIANTS } from './index.js';

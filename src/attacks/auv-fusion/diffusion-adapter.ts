@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../core/errors.js';
-import { leadingTimesteps, type ChainModel } from './chain.js';
+import { leadingTimesteps, type ChainModel } from '../../diffusion/chain.js';
 
 interface SchedulerLike {
   alphasCumprod?: ArrayLike<number> | tf.Tensor;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../core/rng.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
-import { leadingTimesteps, type ChainModel } from './chain.js';
+import { leadingTimesteps, type ChainModel } from '../../diffusion/chain.js';
 
 /** avgPool(4) -> flatten -> dense -> tanh, from the Rng. */
 export function tinyEncoder(rng: Rng, size: number, featDim: number): ImageEncoder {

@@ -1,5 +1,5 @@
 /**
- * The differentiable DDIM chain of AUV-Fusion (spec section 7, eqs. 3-5) with bounded memory.
+ * The differentiable DDIM chain used by AUV-Fusion (spec section 7, eqs. 3-5) with bounded memory.
  *
  * Forward: z_t = sqrt(abar_t) z0 + sqrt(1-abar_t) noise (eq. 3), z~_t = z_t + eta delta (eq. 4),
  * deterministic DDIM (eta_ddim = 0) from t down to 0 (eq. 5). Backward: the gradient of the loss
@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** What the chain needs from a latent diffusion model (adapters in ./diffusion-adapter.ts). */
+/** What the chain needs from a latent diffusion model (LatentDiffusion is adapted by src/attacks/auv-fusion/diffusion-adapter.ts). */
 export interface ChainModel {
   /** Latent shape [h, w, c] (NHWC). */
   readonly latentShape: readonly [number, number, number];

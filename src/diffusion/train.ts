@@ -1,0 +1,242 @@
+/**
+ * Training of the latent diffusion model (spec section 6): first the VAE (L1 reconstruction +
+ * beta * KL), then the UNet by DDPM epsilon-prediction on the VAE's latents (1000 timesteps).
+ *
+ * Checkpoints (weights, optimizer state, step, losses) are written atomically as a whole folder
+ * every `checkpointEvery` steps; a run killed at any moment and started again resumes from the
+ * last checkpoint and, because every batch and noise draw is derived from (seed, phase, step),
+ * continues exactly as an uninterrupted run would.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { fastAdam } from '../core/kernels/adam.js';
+import { writeDirAtomic, writeFileAtomic } from '../core/fsutil.js';
+import { Progress } from '../core/progress.js';
+import { Rng } from '../core/rng.js';
+import type { Dataset } from '../data/dataset.js';
+import { DEFAULT_DIFFUSION_MODEL_CONFIG, LatentDiffusion, type DiffusionModelConfig } from './model.js';
+import { loadTensors, saveTensors } from './weights-io.js';
+
+export interface DiffusionTrainConfig {
+  model: DiffusionModelConfig;
+  seed: number;
+  vae: { steps: number; batch: number; lr: number; klWeight: number };
+  unet: { steps: number; batch: number; lr: number };
+  checkpointEvery: number;
+  /** Fraction of items held out of training, for the reported reconstruction metrics. */
+  holdoutFraction: number;
+  /** At most this many training images are kept in memory (sampled by seed). */
+  maxImages: number;
+  /** Stored precision of the final weights. */
+  dtype: 'float32' | 'float16';
+}
+
+export const DEFAULT_DIFFUSION_TRAIN_CONFIG: DiffusionTrainConfig = {
+  model: DEFAULT_DIFFUSION_MODEL_CONFIG,
+  seed: 1,
+  vae: { steps: 1200, batch: 32, lr: 2e-3, klWeight: 1e-5 },
+  unet: { steps: 2500, batch: 64, lr: 1e-3 },
+  checkpointEvery: 100,
+  holdoutFraction: 0.05,
+  maxImages: 6000,
+  dtype: 'float16',
+};
+
+interface TrainState {
+  phase: 'vae' | 'unet' | 'done';
+  step: number;
+  latentScale: number;
+  vaeLoss: number[];
+  unetLoss: number[];
+  seconds: number;
+}
+
+export interface DiffusionTrainResult {
+  model: LatentDiffusion;
+  state: TrainState;
+  holdout: number[];
+  resumedFrom: { phase: string; step: number } | null;
+}
+
+export interface DiffusionTrainOptions {
+  outDir: string;
+  /** Stop after this many optimisation steps in this call (tests simulate a kill with it). */
+  stopAfterSteps?: number;
+  quiet?: boolean;
+}
+
+/** Train (or resume training) on `ds`; the final model is written to `outDir`. */
+export async function trainDiffusion(ds: Dataset, cfg: DiffusionTrainConfig, opts: DiffusionTrainOptions): Promise<DiffusionTrainResult> {
+  const rng = new Rng(cfg.seed).fork('diffusion-train');
+  const size = cfg.model.imageSize;
+  if (ds.images.size !== size) throw new Error(`diffusion config imageSize ${size} differs from the dataset's ${ds.images.size}px images`);
+  // held-out items for evaluation, and the training pool
+  const order = rng.fork('holdout').shuffle(Array.from({ length: ds.itemIds.length }, (_, i) => i));
+  const nHold = Math.max(1, Math.round(order.length * cfg.holdoutFraction));
+  const holdout = order.slice(0, nHold).sort((a, b) => a - b);
+  const pool = order.slice(nHold, nHold + cfg.maxImages);
+  const per = size * size * 3;
+  const images = new Float32Array(pool.length * per);
+  for (let k = 0; k < pool.length; k++) images.set(await ds.images.load(pool[k] as number), k * per);
+  const batchOf = (idx: Int32Array): tf.Tensor4D => {
+    const buf = new Float32Array(idx.length * per);
+    for (let k = 0; k < idx.length; k++) buf.set(images.subarray((idx[k] as number) * per, ((idx[k] as number) + 1) * per), k * per);
+    return tf.tensor4d(buf, [idx.length, size, size, 3]);
+  };
+
+  const model = new LatentDiffusion(cfg.model, new Rng(cfg.seed).fork('diffusion-init'));
+  const ckptDir = path.join(opts.outDir, 'checkpoint');
+  let state: TrainState = { phase: 'vae', step: 0, latentScale: 1, vaeLoss: [], unetLoss: [], seconds: 0 };
+  const vaeOpt = fastAdam(cfg.vae.lr);
+  const unetOpt = fastAdam(cfg.unet.lr);
+  const vaeVars = model.vae.params.list();
+  const unetVars = model.unet.params.list();
+  let resumedFrom: DiffusionTrainResult['resumedFrom'] = null;
+  if (existsSync(path.join(ckptDir, 'state.json'))) {
+    state = JSON.parse(await fs.readFile(path.join(ckptDir, 'state.json'), 'utf8')) as TrainState;
+    const w = await loadTensors(path.join(ckptDir, 'weights'));
+    for (const [k, v] of model.vae.params.vars) v.assign(w.get(`vae/${k}`)!);
+    for (const [k, v] of model.unet.params.vars) v.assign(w.get(`unet/${k}`)!);
+    for (const t of w.values()) t.dispose();
+    for (const [name, opt] of [['vae-opt', vaeOpt], ['unet-opt', unetOpt]] as const) {
+      if (!existsSync(path.join(ckptDir, `${name}.json`))) continue;
+      const o = await loadTensors(path.join(ckptDir, name));
+      await opt.setWeights([...o.entries()].sort((a, b) => Number(a[0].split(':')[0]) - Number(b[0].split(':')[0])).map(([n, tensor]) => ({ name: n.split(':').slice(1).join(':'), tensor })));
+    }
+    model.latentScale = state.latentScale;
+    resumedFrom = { phase: state.phase, step: state.step };
+  }
+  const t0 = Date.now() - state.seconds * 1000;
+  let budget = opts.stopAfterSteps ?? Infinity;
+
+  const checkpoint = async (): Promise<void> => {
+    state.seconds = (Date.now() - t0) / 1000;
+    await writeDirAtomic(ckptDir, async (tmp) => {
+      const all = new Map<string, tf.Tensor>();
+      for (const [k, v] of model.vae.params.vars) all.set(`vae/${k}`, v);
+      for (const [k, v] of model.unet.params.vars) all.set(`unet/${k}`, v);
+      await saveTensors(path.join(tmp, 'weights'), all);
+      for (const [name, opt] of [['vae-opt', vaeOpt], ['unet-opt', unetOpt]] as const) {
+        const ws = await opt.getWeights();
+        if (ws.length === 0) continue;
+        await saveTensors(path.join(tmp, name), new Map(ws.map((w, i) => [`${i}:${w.name}`, w.tensor])));
+      }
+      await fs.writeFile(path.join(tmp, 'state.json'), JSON.stringify(state));
+    });
+  };
+
+  // Phase 1: VAE. L = |D(z) - x|_1 + beta * KL(q(z|x) || N(0, I)), z = mu + sigma * n.
+  if (state.phase === 'vae') {
+    const bar = new Progress('train VAE', cfg.vae.steps, { quiet: opts.quiet });
+    bar.tick(state.step);
+    while (state.step < cfg.vae.steps && budget > 0) {
+      const r = rng.fork(`vae-step-${state.step}`);
+      const idx = r.intArray(Math.min(cfg.vae.batch, pool.length), pool.length);
+      const x = batchOf(idx);
+      const lat = model.latentShape;
+      const n = tf.tensor4d(r.normalArray(idx.length * lat[0] * lat[1] * lat[2]), [idx.length, ...lat]);
+      const loss = vaeOpt.minimize(
+        () => {
+          const { mean, logvar } = model.vae.encodeMoments(x);
+          const z = tf.add(mean, tf.mul(tf.exp(tf.mul(logvar, 0.5)), n)) as tf.Tensor4D;
+          const rec = tf.mean(tf.abs(tf.sub(model.vae.decode(z), x)));
+          const kl = tf.mul(0.5, tf.mean(tf.sub(tf.add(tf.square(mean), tf.exp(logvar)), tf.add(logvar, 1))));
+          return tf.add(rec, tf.mul(kl, cfg.vae.klWeight)) as tf.Scalar;
+        },
+        true,
+        vaeVars,
+      )!;
+      const lv = (await loss.data())[0] as number;
+      tf.dispose([x, n, loss]);
+      if (!Number.isFinite(lv)) throw new Error(`VAE loss became ${lv} at step ${state.step}; lower vae.lr`);
+      state.vaeLoss.push(lv);
+      state.step++;
+      budget--;
+      bar.tick(1, `loss ${lv.toFixed(4)}`);
+      if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.vae.steps) await checkpoint();
+    }
+    bar.finish();
+    if (state.step >= cfg.vae.steps) {
+      // latent scale: 1 / std of the latent means over the training pool (SD's scaling factor)
+      model.latentScale = 1;
+      let s1 = 0;
+      let s2 = 0;
+      let cnt = 0;
+      for (let k = 0; k < pool.length; k += 64) {
+        const idx = Int32Array.from({ length: Math.min(64, pool.length - k) }, (_, j) => k + j);
+        const x = batchOf(idx);
+        const z = model.encode(x);
+        const d = (await z.data()) as Float32Array;
+        for (const v of d) {
+          s1 += v;
+          s2 += v * v;
+        }
+        cnt += d.length;
+        tf.dispose([x, z]);
+      }
+      const std = Math.sqrt(Math.max(1e-12, s2 / cnt - (s1 / cnt) ** 2));
+      state.latentScale = model.latentScale = 1 / std;
+      state.phase = 'unet';
+      state.step = 0;
+      await checkpoint();
+    }
+  }
+
+  // Phase 2: UNet, DDPM epsilon objective: E_{z0,t,n} |eps_theta(sqrt(abar_t) z0 + sqrt(1-abar_t) n, t) - n|^2.
+  if (state.phase === 'unet' && budget > 0) {
+    const T = model.scheduler.config.numTrainTimesteps;
+    const bar = new Progress('train UNet', cfg.unet.steps, { quiet: opts.quiet });
+    bar.tick(state.step);
+    while (state.step < cfg.unet.steps && budget > 0) {
+      const r = rng.fork(`unet-step-${state.step}`);
+      const idx = r.intArray(Math.min(cfg.unet.batch, pool.length), pool.length);
+      const ts = Array.from(r.intArray(idx.length, T));
+      const lat = model.latentShape;
+      const noiseArr = r.normalArray(idx.length * lat[0] * lat[1] * lat[2]);
+      const postArr = r.normalArray(idx.length * lat[0] * lat[1] * lat[2]);
+      const x = batchOf(idx);
+      const zt = tf.tidy(() => {
+        const { mean, logvar } = model.vae.encodeMoments(x);
+        const z0 = tf.mul(tf.add(mean, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor(postArr, mean.shape))), model.latentScale);
+        return model.scheduler.addNoise(z0, tf.tensor(noiseArr, mean.shape), ts) as tf.Tensor4D;
+      });
+      const noise = tf.tensor4d(noiseArr, [idx.length, ...lat]);
+      const loss = unetOpt.minimize(() => tf.mean(tf.square(tf.sub(model.predictNoise(zt, ts), noise))) as tf.Scalar, true, unetVars)!;
+      const lv = (await loss.data())[0] as number;
+      tf.dispose([x, zt, noise, loss]);
+      if (!Number.isFinite(lv)) throw new Error(`UNet loss became ${lv} at step ${state.step}; lower unet.lr`);
+      state.unetLoss.push(lv);
+      state.step++;
+      budget--;
+      bar.tick(1, `loss ${lv.toFixed(4)}`);
+      if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.unet.steps) await checkpoint();
+    }
+    bar.finish();
+    if (state.step >= cfg.unet.steps) state.phase = 'done';
+  }
+
+  if (state.phase === 'done') {
+    state.seconds = (Date.now() - t0) / 1000;
+    model.training = {
+      dataset: ds.info.name,
+      seed: cfg.seed,
+      vaeSteps: cfg.vae.steps,
+      unetSteps: cfg.unet.steps,
+      finalVaeLoss: mean(state.vaeLoss.slice(-50)),
+      finalUnetLoss: mean(state.unetLoss.slice(-50)),
+      seconds: Math.round(state.seconds),
+      holdoutItems: holdout.length,
+    };
+    await model.save(opts.outDir, cfg.dtype);
+    await writeFileAtomic(path.join(opts.outDir, 'curves.json'), JSON.stringify({ vaeLoss: state.vaeLoss, unetLoss: state.unetLoss }) + '\n');
+    await writeFileAtomic(path.join(opts.outDir, 'train-config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  }
+  vaeOpt.dispose();
+  unetOpt.dispose();
+  return { model, state, holdout, resumedFrom };
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
