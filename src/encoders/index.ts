@@ -1,0 +1,4 @@
+/** Image encoders (spec section 4). */
+export * from './encoder.js';
+export * from './resnet.js';
+export * from './train.js';

@@ -1,0 +1,179 @@
+/**
+ * Small ResNet-style image encoder (spec section 4): [0,1] NHWC pixels -> resize to inputSize ->
+ * (x - mean)/std -> 3x3 conv stem -> stages of residual blocks (GroupNorm, ReLU; first block of a
+ * stage strides 2) -> global average pool -> linear projection to featureDim.
+ * Trained by category classification (victim F, surrogate G) or SimCLR/InfoNCE (semantic C).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Rng } from '../core/rng.js';
+import { ConfigError, InputError } from '../core/errors.js';
+import { writeDirAtomic } from '../core/fsutil.js';
+import { loadImageBatch, type ImageSource } from '../data/dataset.js';
+import type { EncoderDescription, EncoderRole, ImageEncoder } from './encoder.js';
+
+export interface ResNetConfig {
+  role: EncoderRole;
+  inputSize: number;
+  /** Channel width of each stage; each stage halves the resolution (except the first). */
+  widths: number[];
+  /** Residual blocks per stage. */
+  blocks: number;
+  groups: number;
+  featureDim: number;
+  seed: number;
+}
+
+export const DEFAULT_ENCODER_CONFIGS: Record<EncoderRole, ResNetConfig> = {
+  victim: { role: 'victim', inputSize: 32, widths: [16, 32, 64], blocks: 1, groups: 4, featureDim: 512, seed: 11 },
+  // Different seed AND width from F so black-box transfer is real (section 4).
+  surrogate: { role: 'surrogate', inputSize: 32, widths: [24, 48, 96], blocks: 1, groups: 4, featureDim: 512, seed: 23 },
+  semantic: { role: 'semantic', inputSize: 32, widths: [16, 32, 64], blocks: 1, groups: 4, featureDim: 128, seed: 37 },
+};
+
+let varId = 0;
+
+export class ResNetEncoder implements ImageEncoder {
+  readonly description: EncoderDescription;
+  readonly weights = new Map<string, tf.Variable>();
+
+  constructor(readonly config: ResNetConfig, init = true) {
+    if (config.widths.length === 0 || config.widths.some((w) => w % config.groups !== 0)) throw new ConfigError(`encoder widths ${config.widths.join(',')} must be non-empty multiples of groups=${config.groups}`);
+    this.description = { kind: 'resnet-small', inputSize: config.inputSize, featureDim: config.featureDim, pixelRange: [0, 1], normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } };
+    if (init) {
+      const rng = new Rng(config.seed).fork(`encoder-${config.role}`);
+      for (const [name, shape] of this.shapes()) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const isGain = name.endsWith('.g');
+        const isBias = name.endsWith('.b');
+        const fanIn = shape.length === 4 ? shape[0]! * shape[1]! * shape[2]! : shape[0]!;
+        const data = isGain ? new Float32Array(n).fill(1) : isBias ? new Float32Array(n) : rng.fork(name).normalArray(n, Math.sqrt(2 / fanIn));
+        this.set(name, tf.tensor(data, shape));
+      }
+    }
+  }
+
+  private set(name: string, t: tf.Tensor): void {
+    this.weights.set(name, tf.variable(t, true, `enc-${name}-${varId++}`));
+    t.dispose();
+  }
+
+  shapes(): [string, number[]][] {
+    const { widths, blocks } = this.config;
+    const out: [string, number[]][] = [['stem.w', [3, 3, 3, widths[0]!]], ['stem.g', [widths[0]!]], ['stem.b', [widths[0]!]]];
+    let cin = widths[0]!;
+    widths.forEach((w, s) => {
+      for (let b = 0; b < blocks; b++) {
+        const p = `s${s}b${b}`;
+        out.push([`${p}.c1.w`, [3, 3, cin, w]], [`${p}.n1.g`, [w]], [`${p}.n1.b`, [w]], [`${p}.c2.w`, [3, 3, w, w]], [`${p}.n2.g`, [w]], [`${p}.n2.b`, [w]]);
+        if (cin !== w || (b === 0 && s > 0)) out.push([`${p}.sc.w`, [1, 1, cin, w]]);
+        cin = w;
+      }
+    });
+    out.push(['proj.w', [cin, this.config.featureDim]], ['proj.b', [this.config.featureDim]]);
+    return out;
+  }
+
+  private w(name: string): tf.Tensor {
+    return this.weights.get(name)!;
+  }
+
+  /** GroupNorm over (H, W, C/groups) then per-channel gain and bias. */
+  private gn(x: tf.Tensor4D, p: string): tf.Tensor4D {
+    const [n, h, wd, c] = x.shape;
+    const g = this.config.groups;
+    const r = x.reshape([n, h, wd, g, c / g]);
+    const { mean, variance } = tf.moments(r, [1, 2, 4], true);
+    const y = r.sub(mean).div(variance.add(1e-5).sqrt()).reshape([n, h, wd, c]);
+    return y.mul(this.w(`${p}.g`)).add(this.w(`${p}.b`));
+  }
+
+  encode(images: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const s = this.config.inputSize;
+      let x: tf.Tensor4D = images;
+      if (x.shape[1] !== s || x.shape[2] !== s) {
+        x = x.shape[1] % s === 0 && x.shape[1] === x.shape[2] ? tf.avgPool(x, x.shape[1] / s, x.shape[1] / s, 'valid') : tf.image.resizeBilinear(x, [s, s]);
+      }
+      x = x.sub(0.5).div(0.25);
+      x = tf.relu(this.gn(tf.conv2d(x, this.w('stem.w') as tf.Tensor4D, 1, 'same'), 'stem'));
+      const { widths, blocks } = this.config;
+      widths.forEach((_, st) => {
+        for (let b = 0; b < blocks; b++) {
+          const p = `s${st}b${b}`;
+          const stride = b === 0 && st > 0 ? 2 : 1;
+          let y = tf.relu(this.gn(tf.conv2d(x, this.w(`${p}.c1.w`) as tf.Tensor4D, stride, 'same'), `${p}.n1`));
+          y = this.gn(tf.conv2d(y, this.w(`${p}.c2.w`) as tf.Tensor4D, 1, 'same'), `${p}.n2`);
+          const sc = this.weights.has(`${p}.sc.w`) ? tf.conv2d(x, this.w(`${p}.sc.w`) as tf.Tensor4D, stride, 'same') : x;
+          x = tf.relu(y.add(sc));
+        }
+      });
+      const pooled = x.mean([1, 2]) as tf.Tensor2D;
+      return pooled.matMul(this.w('proj.w') as tf.Tensor2D).add(this.w('proj.b')) as tf.Tensor2D;
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.weights.values()];
+  }
+
+  async save(dir: string): Promise<void> {
+    const entries = [...this.weights];
+    const tensors: { name: string; shape: number[]; offset: number; length: number }[] = [];
+    let total = 0;
+    const datas: Float32Array[] = [];
+    for (const [name, v] of entries) {
+      const d = (await v.data()) as Float32Array;
+      tensors.push({ name, shape: v.shape, offset: total, length: d.length });
+      datas.push(d);
+      total += d.length;
+    }
+    const flat = new Float32Array(total);
+    let o = 0;
+    for (const d of datas) (flat.set(d, o), (o += d.length));
+    await writeDirAtomic(dir, async (tmp) => {
+      await fs.writeFile(path.join(tmp, 'config.json'), JSON.stringify({ format: 'auv-fusion-encoder/1', kind: 'resnet-small', config: this.config, description: this.description, tensors }, null, 2));
+      await fs.writeFile(path.join(tmp, 'weights.bin'), new Uint8Array(flat.buffer));
+    });
+  }
+
+  static async load(dir: string): Promise<ResNetEncoder> {
+    const file = path.join(dir, 'config.json');
+    let j: { format: string; config: ResNetConfig; tensors: { name: string; shape: number[]; offset: number; length: number }[] };
+    try {
+      j = JSON.parse(await fs.readFile(file, 'utf8'));
+    } catch (e) {
+      throw new InputError(`cannot read an encoder: ${(e as Error).message}`, file);
+    }
+    if (j.format !== 'auv-fusion-encoder/1') throw new InputError(`not an encoder folder (format ${String(j.format)})`, file);
+    const buf = await fs.readFile(path.join(dir, 'weights.bin'));
+    const flat = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    const enc = new ResNetEncoder(j.config, false);
+    for (const t of j.tensors) enc.set(t.name, tf.tensor(flat.subarray(t.offset, t.offset + t.length), t.shape));
+    return enc;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.weights.values()]);
+    this.weights.clear();
+  }
+}
+
+export function loadEncoder(dir: string): Promise<ResNetEncoder> {
+  return ResNetEncoder.load(dir);
+}
+
+/** Features of `items` (items.length x featureDim), computed in batches without leaks. */
+export async function extractFeatures(encoder: ImageEncoder, images: ImageSource, items: readonly number[], batch = 128): Promise<tf.Tensor2D> {
+  if (!images.hasPixels) throw new InputError('the dataset has no pixel images: cannot extract features');
+  const parts: tf.Tensor2D[] = [];
+  for (let s = 0; s < items.length; s += batch) {
+    const x = await loadImageBatch(images, items.slice(s, s + batch));
+    parts.push(encoder.encode(x));
+    x.dispose();
+  }
+  const out = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+  if (parts.length > 1) tf.dispose(parts);
+  return out;
+}
