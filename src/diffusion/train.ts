@@ -66,16 +66,19 @@ export interface DiffusionTrainOptions {
   quiet?: boolean;
 }
 
+/** Items held out of diffusion training (for reported metrics) and the training pool, by seed. */
+export function diffusionItemSplit(numItems: number, cfg: Pick<DiffusionTrainConfig, 'seed' | 'holdoutFraction' | 'maxImages'>): { holdout: number[]; pool: number[] } {
+  const order = new Rng(cfg.seed).fork('diffusion-train').fork('holdout').shuffle(Array.from({ length: numItems }, (_, i) => i));
+  const nHold = Math.max(1, Math.round(order.length * cfg.holdoutFraction));
+  return { holdout: order.slice(0, nHold).sort((a, b) => a - b), pool: order.slice(nHold, nHold + cfg.maxImages) };
+}
+
 /** Train (or resume training) on `ds`; the final model is written to `outDir`. */
 export async function trainDiffusion(ds: Dataset, cfg: DiffusionTrainConfig, opts: DiffusionTrainOptions): Promise<DiffusionTrainResult> {
   const rng = new Rng(cfg.seed).fork('diffusion-train');
   const size = cfg.model.imageSize;
   if (ds.images.size !== size) throw new Error(`diffusion config imageSize ${size} differs from the dataset's ${ds.images.size}px images`);
-  // held-out items for evaluation, and the training pool
-  const order = rng.fork('holdout').shuffle(Array.from({ length: ds.itemIds.length }, (_, i) => i));
-  const nHold = Math.max(1, Math.round(order.length * cfg.holdoutFraction));
-  const holdout = order.slice(0, nHold).sort((a, b) => a - b);
-  const pool = order.slice(nHold, nHold + cfg.maxImages);
+  const { holdout, pool } = diffusionItemSplit(ds.itemIds.length, cfg);
   const per = size * size * 3;
   const images = new Float32Array(pool.length * per);
   for (let k = 0; k < pool.length; k++) images.set(await ds.images.load(pool[k] as number), k * per);
