@@ -56,7 +56,8 @@ describe('recommenders', () => {
       const F = (await feats.array()) as number[][];
       const mean = (await tf.moments(feats, 0).mean.array()) as number[];
       const sd = (await tf.moments(feats, 0).variance.array()) as number[];
-      const fn = (i: number) => F[i]!.map((x, d) => (x - mean[d]!) / (Math.sqrt(sd[d]!) + 1e-6));
+      const rms = Math.sqrt(sd.reduce((a, b) => a + b, 0)) + 1e-6;
+      const fn = (i: number) => F[i]!.map((x, d) => (x - mean[d]!) / rms);
       const P = async (n: string) => (await m.param(n).array()) as any;
       for (const [a, u] of [...users].entries()) {
         for (const [b, i] of [...items].entries()) {

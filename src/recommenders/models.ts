@@ -4,8 +4,9 @@
  *   VBPR:      s = a + b_u + b_i + g_u.g_i + t_u.(E f_i) + b'.f_i
  *   DeepStyle: s = p_u.(E f_i - l_c(i) + q_i)
  *   AMR:       VBPR trained with L = L_BPR(f) + lambda L_BPR(f + Delta), Delta = eps g/||g||, g = dL/df.
- * Features are z-scored inside the model with the training-set mean/std (a fixed affine map, so
- * `scoreWithFeatures` takes raw F(x) features and stays differentiable in them).
+ * Features are centred and scaled inside the model: (f - mean) / sqrt(total variance), i.e. unit expected norm, one global scale so that
+ * low-variance (noise) dimensions are not amplified; a fixed affine map, so `scoreWithFeatures`
+ * takes raw F(x) features and stays differentiable in them.
  * Items with no training interaction (cold / target items) get their ID terms (b_i, g_i, q_i) set to
  * zero after fitting, so their score comes only from the visual terms.
  */
@@ -169,7 +170,7 @@ export class LatentRecommender implements Recommender {
     this.feats = tf.keep(features.clone());
   }
 
-  /** z-scored features (eq. of section 3 applied to normalised f). */
+  /** Centred, globally scaled features (section 3 terms use these as f). */
   private norm(f: tf.Tensor2D): tf.Tensor2D {
     return f.sub(this.fMean!).div(this.fStd!);
   }
@@ -212,7 +213,7 @@ export class LatentRecommender implements Recommender {
       this.setFeaturesInternal(d.itemFeatures);
       const { mean, variance } = tf.moments(d.itemFeatures, 0, true);
       this.fMean = tf.keep(mean as tf.Tensor2D);
-      this.fStd = tf.keep(tf.tidy(() => variance.sqrt().add(1e-6)) as tf.Tensor2D);
+      this.fStd = tf.keep(tf.tidy(() => tf.onesLike(variance).mul(variance.sum().sqrt().add(1e-6))) as tf.Tensor2D);
       variance.dispose();
     }
     if (this.kind === 'deepstyle') {
