@@ -313,14 +313,17 @@ export class LatentRecommender implements Recommender {
     const l = opt.minimize(() => {
       let loss = bpr(fp, fn);
       if (dp && dn) loss = loss.add(bpr(fp!.add(dp), fn!.add(dn)).mul(cfg.amrLambda));
-      // L2 weight decay on the rows used in this batch (and on E).
-      let reg = tf.scalar(0);
+      // L2 weight decay: per-sample on the embedding rows used in this batch (mean over the batch),
+      // and once per step on the shared visual maps E, b' (not divided by the batch size).
+      let rowReg = tf.scalar(0);
+      let sharedReg = tf.scalar(0);
       for (const [name, x] of this.vars) {
         if (name === 'a' || name === 'L') continue;
         const idx = ['bu', 'P', 'gu', 'tu'].includes(name) ? ut : ['bi', 'Q', 'gi'].includes(name) ? tf.concat([pt, nt]) : null;
-        reg = reg.add((idx ? tf.gather(x, idx) : x).square().sum());
+        if (idx) rowReg = rowReg.add(tf.gather(x, idx).square().sum());
+        else sharedReg = sharedReg.add(x.square().sum());
       }
-      return loss.add(reg.mul(cfg.weightDecay / b.length)) as tf.Scalar;
+      return loss.add(rowReg.mul(cfg.weightDecay / b.length)).add(sharedReg.mul(cfg.weightDecay)) as tf.Scalar;
     }, true, varList)!;
     const out = l.dataSync()[0]!;
     tf.dispose([ut, pt, nt, l, fp, fn, dp, dn].filter((x) => x !== null) as tf.Tensor[]);
