@@ -1,0 +1,97 @@
+/**
+ * Results files (spec section 11): results.json = {version, config, manifest, rows}, each row
+ * {victim, attack, protocol, metric, k, mean, ci95, n}, and the same rows as results.csv.
+ *
+ * Aggregation: a figure's per-seed value is its mean over targets (and evaluation users); the row
+ * reports the mean of the per-seed values and a 95% Student-t interval over seeds (n = number of
+ * seeds). With a single seed the interval is over targets instead (n = number of targets).
+ */
+import { z } from 'zod';
+
+export const METRICS = ['HR', 'NDCG', 'AUC', 'SSIM', 'PSNR', 'Linf', 'L2', 'semantic', 'detectAUC', 'coldAUC'] as const;
+export type Metric = (typeof METRICS)[number];
+
+export const rowSchema = z
+  .object({
+    victim: z.string(),
+    attack: z.string(),
+    protocol: z.enum(['full', 'aip', 'test']),
+    metric: z.enum(METRICS),
+    k: z.number().int().nullable(),
+    mean: z.number().nullable(),
+    ci95: z.tuple([z.number().nullable(), z.number().nullable()]),
+    n: z.number().int().min(0),
+    /** Optional defence applied before evaluation ('none' when absent). */
+    defence: z.string().optional(),
+  })
+  .strict();
+export type ResultRow = z.infer<typeof rowSchema>;
+
+export const resultsSchema = z
+  .object({
+    version: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    manifest: z
+      .object({
+        toolVersion: z.string(),
+        configHash: z.string(),
+        seeds: z.array(z.number().int()),
+        timings: z.record(z.string(), z.number()),
+        machine: z.record(z.string(), z.unknown()),
+        cache: z.object({ hits: z.number().int(), misses: z.number().int() }),
+        protocolText: z.string(),
+      })
+      .passthrough(),
+    rows: z.array(rowSchema),
+  })
+  .passthrough();
+export type ResultsFile = z.infer<typeof resultsSchema>;
+
+/** Two-sided 95% Student-t quantiles for df = 1..30 (then the normal 1.96). */
+const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/** Mean and 95% t-interval of `xs` (NaN/non-finite values dropped). */
+export function meanCi(xs: readonly number[]): { mean: number | null; ci95: [number | null, number | null]; n: number } {
+  const v = xs.filter((x) => Number.isFinite(x));
+  const n = v.length;
+  if (n === 0) return { mean: null, ci95: [null, null], n: 0 };
+  const mean = v.reduce((a, b) => a + b, 0) / n;
+  if (n === 1) return { mean, ci95: [mean, mean], n };
+  const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const h = ((T95[n - 2] ?? 1.96) * sd) / Math.sqrt(n);
+  return { mean, ci95: [mean - h, mean + h], n };
+}
+
+/** Collects per-seed (and per-target) values and turns them into rows. */
+export class RowCollector {
+  private readonly cells = new Map<string, { key: Omit<ResultRow, 'mean' | 'ci95' | 'n'>; perSeed: Map<number, number[]> }>();
+
+  /** Record the per-target values of one figure for one seed. */
+  add(key: Omit<ResultRow, 'mean' | 'ci95' | 'n'>, seed: number, values: readonly number[]): void {
+    const id = JSON.stringify([key.victim, key.attack, key.protocol, key.metric, key.k, key.defence ?? 'none']);
+    let cell = this.cells.get(id);
+    if (!cell) this.cells.set(id, (cell = { key, perSeed: new Map() }));
+    cell.perSeed.set(seed, [...(cell.perSeed.get(seed) ?? []), ...values]);
+  }
+
+  rows(): ResultRow[] {
+    const out: ResultRow[] = [];
+    for (const { key, perSeed } of this.cells.values()) {
+      const seeds = [...perSeed.values()];
+      const mean = (xs: number[]): number => {
+        const v = xs.filter((x) => Number.isFinite(x));
+        return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+      };
+      const stat = seeds.length >= 2 ? meanCi(seeds.map(mean)) : meanCi(seeds[0] ?? []);
+      out.push({ ...key, mean: stat.mean, ci95: stat.ci95, n: stat.n });
+    }
+    return out;
+  }
+}
+
+/** results.csv: one line per row, same fields as results.json. */
+export function rowsToCsv(rows: readonly ResultRow[]): string {
+  const head = 'victim,attack,protocol,defence,metric,k,mean,ci95_lo,ci95_hi,n';
+  const f = (x: number | null): string => (x === null ? '' : String(x));
+  return [head, ...rows.map((r) => [r.victim, r.attack, r.protocol, r.defence ?? 'none', r.metric, r.k ?? '', f(r.mean), f(r.ci95[0]), f(r.ci95[1]), r.n].join(','))].join('\n') + '\n';
+}

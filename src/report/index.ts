@@ -1,0 +1,2 @@
+/** The self-contained HTML report. */
+export { renderReport } from './html.js';
