@@ -4,7 +4,8 @@
  *
  * Aggregation: a figure's per-seed value is its mean over targets (and evaluation users); the row
  * reports the mean of the per-seed values and a 95% Student-t interval over seeds (n = number of
- * seeds). With a single seed the interval is over targets instead (n = number of targets).
+ * seeds). With a single seed the interval is over targets instead (n = number of targets). Intervals
+ * are clipped to the metric's natural range (e.g. [0, 1] for HR).
  */
 import { z } from 'zod';
 
@@ -62,6 +63,9 @@ export function meanCi(xs: readonly number[]): { mean: number | null; ci95: [num
   return { mean, ci95: [mean - h, mean + h], n };
 }
 
+/** Natural ranges of bounded metrics. */
+const RANGES: Partial<Record<Metric, [number, number]>> = { HR: [0, 1], NDCG: [0, 1], AUC: [0, 1], coldAUC: [0, 1], detectAUC: [0, 1], SSIM: [-1, 1], semantic: [-1, 1], Linf: [0, 1] };
+
 /** Collects per-seed (and per-target) values and turns them into rows. */
 export class RowCollector {
   private readonly cells = new Map<string, { key: Omit<ResultRow, 'mean' | 'ci95' | 'n'>; perSeed: Map<number, number[]> }>();
@@ -83,7 +87,10 @@ export class RowCollector {
         return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
       };
       const stat = seeds.length >= 2 ? meanCi(seeds.map(mean)) : meanCi(seeds[0] ?? []);
-      out.push({ ...key, mean: stat.mean, ci95: stat.ci95, n: stat.n });
+      // intervals are clipped to the metric's range (a t-interval can cross 0 for rare hits)
+      const range = RANGES[key.metric];
+      const clip = (x: number | null): number | null => (x === null || !range ? x : Math.min(range[1], Math.max(range[0], x)));
+      out.push({ ...key, mean: stat.mean, ci95: [clip(stat.ci95[0]), clip(stat.ci95[1])], n: stat.n });
     }
     return out;
   }

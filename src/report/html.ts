@@ -115,10 +115,11 @@ body{font:14px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;m
 main{max-width:1180px;margin:0 auto;padding:24px 28px 60px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #dde1e6;padding-bottom:4px}
 .sub{color:#5b6472;margin:0 0 16px}
-table{border-collapse:collapse;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06);margin:8px 0;font-variant-numeric:tabular-nums}
+table{font-size:13px;border-collapse:collapse;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06);margin:8px 0;font-variant-numeric:tabular-nums}
 th,td{padding:5px 10px;border-bottom:1px solid #eceff2;text-align:right;white-space:nowrap}
 th{background:#eef1f5;font-weight:600}td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){text-align:left}
 tr.clean td{background:#fafbfc;color:#3b4452}.ci{color:#8a93a0;font-size:11px;margin-left:4px}.na{color:#b0b6bf}
+.scroll{overflow-x:auto}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:16px}
 .card{background:#fff;padding:12px;box-shadow:0 1px 2px rgba(0,0,0,.06);border-radius:6px}
 .card h3{font-size:13px;margin:0 0 6px;color:#3b4452}
@@ -135,7 +136,7 @@ figcaption{font-size:11px;color:#5b6472}
 
 <h2>Target exposure under attack (full-ranking protocol)</h2>
 <p>Mean over seeds with the 95% interval in brackets. Image metrics compare each adversarial image with its clean original.</p>
-<table>${head}${body}</table>
+<div class="scroll"><table>${head}${body}</table></div>
 
 <h2>Victim accuracy (clean test split)</h2>
 <table>${accHead}${accBody}</table>
@@ -178,7 +179,7 @@ new Chart(document.getElementById('curves'), { type: 'line', data: { datasets: c
   options: { parsing: true, plugins: { legend: { position: 'bottom' } }, scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: 'BPR loss' } } } } });
 const logSets = [];
 Object.entries(D.attackLogs).forEach(([a, log], j) => {
-  const keys = log.length ? Object.keys(log[0]).filter(k => k !== 'step' && typeof log[0][k] === 'number') : [];
+  const keys = log.length ? Object.keys(log[0]).filter(k => !['step', 'batch', 'batches', 'targets', 'target', 'epoch'].includes(k) && typeof log[0][k] === 'number') : [];
   keys.slice(0, 3).forEach((k, m) => logSets.push({ label: a + ' ' + k, data: log.filter(e => typeof e[k] === 'number').map(e => ({ x: e.step, y: e[k] })), borderColor: palette[(j + m) % palette.length], fill: false, pointRadius: 0 }));
 });
 new Chart(document.getElementById('attacklog'), { type: 'line', data: { datasets: logSets },
