@@ -49,9 +49,9 @@ export const experimentSchema = z
     maxTargets: z.number().int().min(0).default(0),
     /** Image encoders (spec section 4), trained once per experiment on the first seed. */
     encoders: z
-      .object({ victim: encoderSchema.default({} as never), surrogate: encoderSchema.default({} as never), semantic: encoderSchema.default({} as never) })
+      .object({ victim: encoderSchema.prefault({}), surrogate: encoderSchema.prefault({}), semantic: encoderSchema.prefault({}) })
       .strict()
-      .default({} as never),
+      .prefault({}),
     /** Victim recommenders (spec section 3). */
     victims: z.array(victimKind).min(1).default(['bpr-mf', 'vbpr', 'deepstyle', 'amr']),
     /** Overrides of the recommender defaults (k, kVisual, lr, weightDecay, batch, epochs, ...). */
@@ -171,7 +171,7 @@ export function demoConfig(profile: 'tiny' | 'default'): Record<string, unknown>
     name: `AUV-Fusion demo (${profile} synthetic catalogue)`,
     dataset: `synth:${profile}:1`,
     seeds: [1, 2, 3],
-    encoders: tiny ? { victim: { epochs: 2 }, surrogate: { epochs: 2 }, semantic: { epochs: 2 } } : {},
+    encoders: { victim: { epochs: 2 }, surrogate: { epochs: 2 }, semantic: { epochs: 2 } },
     victimConfig: tiny ? { epochs: 15 } : {},
     surrogate: tiny ? { epochs: 10 } : { epochs: 15 },
     evalUsers: tiny ? 0 : 1000,

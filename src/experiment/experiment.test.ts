@@ -21,6 +21,7 @@ describe('experiment config', () => {
     const c = parseConfig({});
     expect(c.seeds).toEqual([1, 2, 3]);
     expect(c.victims).toEqual(['bpr-mf', 'vbpr', 'deepstyle', 'amr']);
+    expect(c.encoders.victim).toEqual({ epochs: 3, batch: 64, lr: 3e-3 }); // nested defaults are filled too
     const file = path.join(root, 'c.yaml');
     writeFileSync(file, stringify({ seeds: [4], ks: [5] }));
     const l = loadConfig({ file, sets: ['ks=[5,10]', 'encoders.victim.epochs=2'] });
