@@ -109,8 +109,13 @@ function shapeAt(path: readonly PropertyKey[]): string[] | null {
 }
 
 function unwrap(s: z.ZodType): z.ZodType {
+  // peel default / prefault / optional wrappers (each keeps its inner schema in def.innerType)
   let cur = s;
-  for (let i = 0; i < 5 && (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional); i++) cur = cur.unwrap() as z.ZodType;
+  for (let i = 0; i < 5; i++) {
+    const inner = (cur as unknown as { _zod: { def: { innerType?: z.ZodType } } })._zod.def.innerType;
+    if (!inner) break;
+    cur = inner;
+  }
   return cur;
 }
 
