@@ -106,6 +106,74 @@ function attackNeedsVictim(a: Attack): boolean {
   return a.threat.knows.includes('victimModel');
 }
 
+/** Identity of a dataset for cache keys. */
+export function datasetKey(cfg: Pick<ExperimentConfig, 'dataset'>, ds: Dataset): Record<string, unknown> {
+  return { dataset: cfg.dataset, users: ds.userIds.length, items: ds.itemIds.length, interactions: ds.interactions.length };
+}
+
+/** Train (or load from the cache) the encoders F, G and C, from the config's first seed. */
+export async function prepareEncoders(
+  ds: Dataset,
+  dataKey: unknown,
+  cfg: Pick<ExperimentConfig, 'encoders' | 'seeds'>,
+  cache: ArtefactCache,
+  log: (msg: string) => void,
+): Promise<{ encoders: Record<EncoderRole, ImageEncoder>; encHash: Record<EncoderRole, string> }> {
+  const encSeed = cfg.seeds[0]!;
+  const encoders = {} as Record<EncoderRole, ImageEncoder>;
+  const encHash = {} as Record<EncoderRole, string>;
+  for (const [r, role] of ROLES.entries()) {
+    const e = cfg.encoders[role];
+    const res = await cache.get(
+      'encoder',
+      { data: dataKey, role, e, seed: encSeed },
+      async (dir) => {
+        log(`training encoder ${role}`);
+        const { encoder, report } = await trainEncoder(ds, role, { seed: encSeed * 1009 + r * 101 + 11 }, { epochs: e.epochs, batch: e.batch, lr: e.lr });
+        await encoder.save(dir);
+        await writeJsonAtomic(path.join(dir, 'report.json'), report);
+        encoder.dispose();
+      },
+      (dir) => loadEncoder(dir),
+    );
+    encoders[role] = res.value;
+    encHash[role] = res.hash;
+  }
+  return { encoders, encHash };
+}
+
+/** Train (or load) the attacker's surrogate preference encoder for one seed (spec section 5). */
+export async function prepareSurrogate(
+  ds: Dataset,
+  dataKey: unknown,
+  cfg: Pick<ExperimentConfig, 'surrogate'>,
+  cache: ArtefactCache,
+  seed: number,
+  features: { data: Float32Array; dim: number },
+  encoderHash: string,
+  log: (msg: string) => void,
+): Promise<{ value: PreferenceEncoder; hash: string }> {
+  return cache.get(
+    'surrogate',
+    { data: dataKey, config: cfg.surrogate, seed, encoder: encoderHash },
+    async (dir) => {
+      log(`seed ${seed}: training the surrogate preference encoder`);
+      const { model } = await trainSurrogate(ds, features, cfg.surrogate, seed);
+      await model.save(dir);
+    },
+    (dir) => PreferenceEncoder.load(dir),
+  );
+}
+
+/** G features of every item, as the preference encoder takes them. */
+export async function surrogateFeatures(ds: Dataset, G: ImageEncoder): Promise<{ data: Float32Array; dim: number }> {
+  const t = await extractFeatures(G, ds.images, Array.from({ length: ds.itemIds.length }, (_, i) => i), 128);
+  const data = (await t.data()) as Float32Array;
+  const dim = t.shape[1];
+  t.dispose();
+  return { data, dim };
+}
+
 /** Run the experiment described by `cfg`; writes results.json, results.csv and run.log into cfg.out. */
 export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boolean } = {}): Promise<RunOutput> {
   const outDir = path.resolve(cfg.out);
@@ -135,46 +203,17 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
   if (targets.length === 0) throw new ConfigError(`dataset '${cfg.dataset}' has no target items`);
   const size = ds.images.size;
   const nItems = ds.itemIds.length;
-  const dataKey = { dataset: cfg.dataset, users: ds.userIds.length, items: nItems, interactions: ds.interactions.length };
+  const dataKey = datasetKey(cfg, ds);
   st.log(`data: ${ds.userIds.length} users, ${nItems} items, ${targets.length} targets, ${size}px`);
   const attacks = cfg.attacks.map((a) => ({ spec: a, attack: a.name === 'none' ? null : createAttack(a.name, a.params) }));
   const needs = (k: string): boolean => attacks.some((a) => a.attack?.threat.knows.includes(k as never));
 
   // ---- encoders F, G, C (trained once, first seed)
-  const encSeed = cfg.seeds[0]!;
-  const encoders = {} as Record<EncoderRole, ImageEncoder>;
-  const encHash = {} as Record<EncoderRole, string>;
-  for (const [r, role] of ROLES.entries()) {
-    const e = cfg.encoders[role];
-    const res = await timed(st, 'encoders', () =>
-      cache.get(
-        'encoder',
-        { data: dataKey, role, e, seed: encSeed },
-        async (dir) => {
-          st.log(`training encoder ${role}`);
-          const { encoder, report } = await trainEncoder(ds, role, { seed: encSeed * 1009 + r * 101 + 11 }, { epochs: e.epochs, batch: e.batch, lr: e.lr });
-          await encoder.save(dir);
-          await writeJsonAtomic(path.join(dir, 'report.json'), report);
-          encoder.dispose();
-        },
-        (dir) => loadEncoder(dir),
-      ),
-    );
-    encoders[role] = res.value;
-    encHash[role] = res.hash;
-  }
+  const { encoders, encHash } = await timed(st, 'encoders', () => prepareEncoders(ds, dataKey, cfg, cache, st.log));
   const all = Array.from({ length: nItems }, (_, i) => i);
   const F = encoders.victim;
   const cleanF = await timed(st, 'features', () => extractFeatures(F, ds.images, all, 128));
-  const cleanG = needs('surrogateRecommender')
-    ? await timed(st, 'features', async () => {
-        const t = await extractFeatures(encoders.surrogate, ds.images, all, 128);
-        const d = (await t.data()) as Float32Array;
-        const dim = t.shape[1];
-        t.dispose();
-        return { data: d, dim };
-      })
-    : null;
+  const cleanG = needs('surrogateRecommender') ? await timed(st, 'features', () => surrogateFeatures(ds, encoders.surrogate)) : null;
   const cleanImages = new Map<number, Float32Array>();
   for (const t of targets) cleanImages.set(t, await ds.images.load(t));
 
@@ -261,18 +300,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
     // ---- surrogate preference encoder (the attacker's recommender)
     let surrogate: { model: PreferenceEncoder; hash: string } | undefined;
     if (cleanG) {
-      const res = await timed(st, 'surrogate', () =>
-        cache.get(
-          'surrogate',
-          { data: dataKey, config: cfg.surrogate, seed, encoder: encHash.surrogate },
-          async (dir) => {
-            st.log(`seed ${seed}: training the surrogate preference encoder`);
-            const { model } = await trainSurrogate(ds, cleanG, cfg.surrogate, seed);
-            await model.save(dir);
-          },
-          (dir) => PreferenceEncoder.load(dir),
-        ),
-      );
+      const res = await timed(st, 'surrogate', () => prepareSurrogate(ds, dataKey, cfg, cache, seed, cleanG, encHash.surrogate, st.log));
       surrogate = { model: res.value, hash: res.hash };
     }
 

@@ -1,5 +1,5 @@
 /**
- * `auv-fusion attack <name> --data DIR [--budget 8|16|32] [--victim-dir DIR] --out DIR`: run one
+ * `auv-fusion attack <name> --data DIR [--budget 8|16|32] [--victim-dir DIR] [--config FILE] --out DIR`: run one
  * attack on the dataset's target items; writes one PNG per target (named by item id), and
  * attack-log.json (parameters, threat model, per-target image metrics, optimisation log).
  */
@@ -18,6 +18,10 @@ import { imagePairMetrics } from '../../evaluation/image-metrics.js';
 import type { Recommender } from '../../recommenders/recommender.js';
 import { makeAttackContext, type AttackResources } from '../../attacks/attack.js';
 import { createAttack, listAttacks, loadAuvFusion } from '../../attacks/registry.js';
+import { loadDiffusion } from '../../diffusion/model.js';
+import { ArtefactCache } from '../../experiment/cache.js';
+import { loadConfig } from '../../experiment/config.js';
+import { datasetKey, prepareEncoders, prepareSurrogate, surrogateFeatures } from '../../experiment/runner.js';
 
 interface AttackOpts {
   data: string;
@@ -30,6 +34,7 @@ interface AttackOpts {
   optimizer?: string;
   maxTargets?: string;
   param: string[];
+  config?: string;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -92,10 +97,20 @@ export async function runAttackCommand(name: string, o: AttackOpts): Promise<str
     res.victimEncoder = victim.encoder;
     if (knows.has('victimModel')) res.victimModel = victim.model;
   }
-  for (const k of ['surrogateEncoder', 'semanticEncoder', 'surrogateRecommender', 'diffusion'] as const) {
-    if (knows.has(k)) {
-      throw new ConfigError(`attack '${attack.name}' needs '${k}', which 'auv-fusion attack' does not load; run it through 'auv-fusion run'`);
+  if (['surrogateEncoder', 'semanticEncoder', 'surrogateRecommender', 'diffusion'].some((k) => knows.has(k as never))) {
+    // the attacker's own models: encoders G and C, the surrogate recommender and the diffusion
+    // model, trained (or loaded from the artefact cache) exactly as `auv-fusion run` does
+    const cfg = loadConfig({ ...(o.config ? { file: o.config } : {}), sets: [`dataset=${o.data}`, `seeds=[${seed}]`] });
+    const cache = new ArtefactCache(path.resolve(cfg.cacheDir));
+    const log = (msg: string) => process.stderr.write(msg + '\n');
+    const dataKey = datasetKey(cfg, ds);
+    const { encoders, encHash } = await prepareEncoders(ds, dataKey, cfg, cache, log);
+    res.surrogateEncoder = encoders.surrogate;
+    res.semanticEncoder = encoders.semantic;
+    if (knows.has('surrogateRecommender')) {
+      res.surrogateRecommender = (await prepareSurrogate(ds, dataKey, cfg, cache, seed, await surrogateFeatures(ds, encoders.surrogate), encHash.surrogate, log)).value;
     }
+    if (knows.has('diffusion')) res.diffusion = await loadDiffusion(cfg.diffusion === 'default' ? undefined : cfg.diffusion);
   }
   const result = await attack.generate(targets, makeAttackContext(attack, res));
   const size = ds.images.size;
@@ -145,6 +160,7 @@ export function registerAttackCommands(program: Command): void {
     .option('--optimizer <name>', 'adam | sign (INSA, EXPA)')
     .option('--max-targets <n>', 'attack only the first n targets')
     .option('--param <key=value>', 'any other attack parameter (repeatable)', collect, [])
+    .option('--config <file>', "experiment config (YAML/JSON) for the attacker's encoders, surrogate and diffusion model (auv-fusion)")
     .option('--seed <n>', 'random seed', '1')
     .requiredOption('--out <dir>', 'output folder (one PNG per target + attack-log.json), replaced atomically')
     .action(async (name: string, o: AttackOpts) => {
