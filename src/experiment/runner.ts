@@ -36,6 +36,7 @@ import { PreferenceEncoder } from '../preference/model.js';
 import { trainSurrogate } from '../preference/train.js';
 import type { FitReport, Recommender, VictimKind } from '../recommenders/recommender.js';
 import { createRecommender, loadRecommender } from '../recommenders/models.js';
+import { victimTrainingData } from '../recommenders/training-data.js';
 import { ArtefactCache } from './cache.js';
 import type { AttackSpec, ExperimentConfig } from './config.js';
 import { RowCollector, rowsToCsv, type ResultsFile } from './results.js';
@@ -258,16 +259,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
           async (dir) => {
             st.log(`seed ${seed}: training victim ${kind}`);
             const m = createRecommender(kind, { ...cfg.victimConfig, seed });
-            const fit = await m.fit({
-              numUsers: ds.userIds.length,
-              numItems: nItems,
-              train: ds.split.train,
-              validation: ds.split.validation,
-              excludedNegatives: new Set(ds.targets),
-              itemFeatures: cleanF,
-              itemCategory: ds.itemCategory,
-              numCategories: Math.max(1, ds.categoryNames.length),
-            });
+            const fit = await m.fit(victimTrainingData(ds, cleanF));
             await m.save(dir);
             await writeJsonAtomic(path.join(dir, 'fit.json'), fit);
             m.dispose();

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { openDataset } from '../../data/open.js';
-import { numItems, numUsers } from '../../data/dataset.js';
+import { numItems } from '../../data/dataset.js';
 import { extractFeatures, loadEncoder } from '../../encoders/resnet.js';
 import { createRecommender } from '../../recommenders/models.js';
+import { victimTrainingData } from '../../recommenders/training-data.js';
 import type { VictimKind } from '../../recommenders/recommender.js';
 import { evaluateAccuracy } from '../../evaluation/accuracy.js';
 import { commandGroup } from './group.js';
@@ -41,16 +42,7 @@ export function registerTrainCommands(program: Command): void {
       }
       for (const kind of kinds) {
         const m = createRecommender(kind, { seed, ...(epochs ? { epochs } : {}) });
-        const rep = await m.fit({
-          numUsers: numUsers(ds),
-          numItems: numItems(ds),
-          train: ds.split.train,
-          validation: ds.split.validation,
-          excludedNegatives: new Set(ds.targets),
-          itemFeatures: feats,
-          itemCategory: ds.itemCategory,
-          numCategories: ds.categoryNames.length,
-        });
+        const rep = await m.fit(victimTrainingData(ds, feats));
         const acc = await evaluateAccuracy(m, { train: ds.split.train, test: ds.split.test, numItems: numItems(ds) });
         await m.save(path.join(o.out, kind));
         console.log(`${kind}: ${rep.epochs} epochs, ${rep.seconds.toFixed(1)} s, test HR@10 ${acc.hr10.toFixed(3)} NDCG@10 ${acc.ndcg10.toFixed(3)} AUC ${acc.auc.toFixed(3)} -> ${path.join(o.out, kind)}`);
