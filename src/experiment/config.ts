@@ -74,7 +74,15 @@ export const experimentSchema = z
     /** Output folder for results.json, results.csv, report.html. */
     out: z.string().default('auv-out'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // results rows are keyed by attack name: the same name twice would merge two attacks' numbers
+    const seen = new Set<string>();
+    c.attacks.forEach((a, i) => {
+      if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['attacks', i, 'name'], message: `repeats attack '${a.name}'; each attack may appear once (use a variant name such as 'auv-fusion/eta=0.5')` });
+      seen.add(a.name);
+    });
+  });
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type AttackSpec = ExperimentConfig['attacks'][number];

@@ -36,6 +36,7 @@ describe('experiment config', () => {
     expect(() => parseConfig({ encoders: { victim: { epoch: 3 } } })).toThrow(/unknown key 'encoders\.victim\.epoch'; allowed keys: epochs, batch, lr/);
     expect(() => parseConfig({ seeds: [] })).toThrow(ConfigError);
     expect(() => loadConfig({ sets: ['oops'] })).toThrow(/key\.path=value/);
+    expect(() => parseConfig({ attacks: [{ name: 'insa' }, { name: 'insa' }] })).toThrow(/'attacks\.1\.name' repeats attack 'insa'/);
   });
   it('computes t intervals', () => {
     const r = meanCi([1, 2, 3]);
