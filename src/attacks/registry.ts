@@ -3,6 +3,7 @@
  * implements, and `listAttacks()` with availability. SPAF is named by the paper but not
  * identifiable anywhere here: it is listed as unavailable, never invented.
  */
+import { AUV_FUSION_VARIANTS, createAuvFusionAttack } from './auv-fusion/index.js';
 import { ConfigError } from '../core/errors.js';
 import type { Attack } from './attack.js';
 import { createExpaAttack } from './baselines/expa.js';
@@ -42,40 +43,17 @@ const INFOS: AttackInfo[] = [
   },
 ];
 
-let auvFusion: { create: Factory; variants: readonly string[] } | null = null;
-
-/** Registered by src/attacks/auv-fusion when it is loaded (see `loadAuvFusion`). */
-export function registerAuvFusion(create: Factory, variants: readonly string[] = []): void {
-  auvFusion = { create, variants };
-}
-
-/** Try to load the AUV-Fusion module (owned by another engineer) into the registry. */
-export async function loadAuvFusion(): Promise<boolean> {
-  if (auvFusion) return true;
-  try {
-    const spec = './auv-fusion/index.js'; // a variable: the module may not exist yet at type-check time
-    const mod = (await import(spec)) as {
-      createAuvFusionAttack?: Factory;
-      AUV_FUSION_VARIANTS?: readonly string[];
-    };
-    if (typeof mod.createAuvFusionAttack !== 'function') return false;
-    registerAuvFusion(mod.createAuvFusionAttack, mod.AUV_FUSION_VARIANTS ?? []);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load/.test(String(err))) return false;
-    throw err;
-  }
-}
+/** AUV-Fusion and its ablation variants (src/attacks/auv-fusion). */
+const auvFusion: { create: Factory; variants: readonly string[] } = { create: createAuvFusionAttack, variants: AUV_FUSION_VARIANTS };
 
 /** Every known attack with its availability. */
 export function listAttacks(): AttackInfo[] {
   const list = INFOS.map((i) => ({ ...i }));
   list.unshift({
     name: 'auv-fusion',
-    available: auvFusion !== null,
+    available: true,
     description: 'AUV-Fusion: latent-diffusion attack driven by the user-preference graph model' +
-      (auvFusion && auvFusion.variants.length ? ` (variants: ${auvFusion.variants.join(', ')})` : ''),
-    ...(auvFusion ? {} : { reason: 'module src/attacks/auv-fusion not loaded (call loadAuvFusion())' }),
+      (auvFusion.variants.length ? ` (variants: ${auvFusion.variants.join(', ')})` : ''),
   });
   return list;
 }
@@ -84,7 +62,6 @@ export function listAttacks(): AttackInfo[] {
 export function createAttack(name: string, params: Record<string, unknown> = {}): Attack {
   const [base, variant] = name.split('/', 2) as [string, string | undefined];
   if (base === 'auv-fusion') {
-    if (!auvFusion) throw new ConfigError(`attack 'auv-fusion' is not available: its module is not loaded`);
     return auvFusion.create(params, variant);
   }
   const info = INFOS.find((i) => i.name === base);

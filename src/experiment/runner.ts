@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { makeAttackContext, type Attack, type AttackResources } from '../attacks/attack.js';
-import { createAttack, loadAuvFusion } from '../attacks/registry.js';
+import { createAttack } from '../attacks/registry.js';
 import { engineBackend } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
@@ -194,7 +194,6 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
   const cache = new ArtefactCache(path.resolve(cfg.cacheDir));
   const cfgHash = configHash(cfg);
   st.log(`experiment '${cfg.name}' (config ${cfgHash}), seeds ${cfg.seeds.join(', ')}, cache ${cache.root}`);
-  await loadAuvFusion();
 
   // ---- data
   const ds0 = await timed(st, 'data', () => openDataset(cfg.dataset));

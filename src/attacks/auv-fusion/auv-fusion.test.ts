@@ -156,7 +156,6 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
 describe('registry routing', () => {
   it('the attack registry loads AUV-Fusion and its variants by name', async () => {
     const reg = await import('../registry.js');
-    expect(await reg.loadAuvFusion()).toBe(true);
     const a = reg.createAttack('auv-fusion/no-align', { steps: 1 });
     expect(a.name).toBe('auv-fusion/no-align');
     expect((a.params as { l3: number }).l3).toBe(0);

@@ -17,7 +17,7 @@ import type { ImageEncoder } from '../../encoders/encoder.js';
 import { imagePairMetrics } from '../../evaluation/image-metrics.js';
 import type { Recommender } from '../../recommenders/recommender.js';
 import { makeAttackContext, type AttackResources } from '../../attacks/attack.js';
-import { createAttack, listAttacks, loadAuvFusion } from '../../attacks/registry.js';
+import { createAttack, listAttacks } from '../../attacks/registry.js';
 import { loadDiffusion } from '../../diffusion/model.js';
 import { ArtefactCache } from '../../experiment/cache.js';
 import { loadConfig } from '../../experiment/config.js';
@@ -72,7 +72,6 @@ export async function loadVictim(victimDir: string, encoderDir?: string): Promis
 }
 
 export async function runAttackCommand(name: string, o: AttackOpts): Promise<string> {
-  await loadAuvFusion();
   const params = parseParamArgs(o.param);
   if (o.budget !== undefined) params.budget = Number(o.budget);
   if (o.steps !== undefined) params.steps = Number(o.steps);
