@@ -58,9 +58,17 @@ export function listAttacks(): AttackInfo[] {
   return list;
 }
 
-/** Create attack `name` ('random', 'insa', 'expa', 'pgd', 'fgsm', 'auv-fusion[/variant]'). */
+/**
+ * Create attack `name` ('random', 'insa', 'expa', 'pgd', 'fgsm', 'auv-fusion[/variant]'), optionally
+ * followed by '@label' (e.g. 'insa@eps8'): the label only names a second configuration of the same
+ * attack in an experiment (results rows are keyed by the full name); it changes nothing else.
+ */
 export function createAttack(name: string, params: Record<string, unknown> = {}): Attack {
-  const [base, variant] = name.split('/', 2) as [string, string | undefined];
+  const at = name.indexOf('@');
+  if (at >= 0 && !/^[\w.=+-]+$/.test(name.slice(at + 1))) {
+    throw new ConfigError(`attack '${name}': the label after '@' must be letters, digits or . = + - _ (e.g. 'insa@eps8')`);
+  }
+  const [base, variant] = (at >= 0 ? name.slice(0, at) : name).split('/', 2) as [string, string | undefined];
   if (base === 'auv-fusion') {
     return auvFusion.create(params, variant);
   }

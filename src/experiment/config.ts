@@ -24,7 +24,10 @@ const encoderSchema = z
 
 const attackSchema = z
   .object({
-    /** Attack identifier: none, random, insa, expa, pgd, fgsm, auv-fusion, auv-fusion/<variant>. */
+    /**
+     * Attack identifier: none, random, insa, expa, pgd, fgsm, auv-fusion, auv-fusion/<variant>;
+     * '@label' names a second configuration of the same attack (e.g. insa@eps8 with budget 8).
+     */
     name: z.string().min(1),
     /** Parameters validated by the attack itself (budget, steps, ...). */
     params: z.record(z.string(), z.unknown()).default({}),
@@ -79,7 +82,7 @@ export const experimentSchema = z
     // results rows are keyed by attack name: the same name twice would merge two attacks' numbers
     const seen = new Set<string>();
     c.attacks.forEach((a, i) => {
-      if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['attacks', i, 'name'], message: `repeats attack '${a.name}'; each attack may appear once (use a variant name such as 'auv-fusion/eta=0.5')` });
+      if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['attacks', i, 'name'], message: `repeats attack '${a.name}'; each attack may appear once (give the second one a label, e.g. 'insa@eps8' or 'auv-fusion@eta0.5')` });
       seen.add(a.name);
     });
   });

@@ -317,7 +317,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
           surrogate: attack.threat.knows.includes('surrogateRecommender') ? surrogate?.hash : null,
           diffusion: attack.threat.knows.includes('diffusion') ? cfg.diffusion : null,
         };
-        const res = await timed(st, `attack:${attack.name}`, () =>
+        const res = await timed(st, `attack:${spec.name}`, () =>
           cache.get(
             'attack',
             deps,

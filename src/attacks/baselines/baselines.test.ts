@@ -178,4 +178,13 @@ describe('parameters and registry', () => {
     expect(a.threat.knows).not.toContain('victimModel');
     expect(a.threat.knows).not.toContain('victimEncoder');
   });
+  it("an '@label' names a second configuration of the same attack and changes nothing else", () => {
+    const a = createAttack('insa@eps8', { budget: 8 });
+    expect(a.name).toBe('insa');
+    expect(a.threat.budget).toBeCloseTo(8 / 255);
+    expect(createAttack('auv-fusion/no-align@b').name).toBe('auv-fusion/no-align');
+    expect(() => createAttack('insa@')).toThrow(/label after '@'/);
+    expect(() => createAttack('insa@a b')).toThrow(/label after '@'/);
+    expect(() => createAttack('nope@x')).toThrow(/unknown attack/);
+  });
 });
