@@ -19,7 +19,10 @@ const schema = z.object({
 export function createInsaAttack(params: Record<string, unknown> = {}): Attack {
   const p = parseParams('insa', schema, params);
   const eps = budgetToEps(p.budget);
-  const lr = p.lr ?? (p.optimizer === 'adam' ? 0.01 : (2.5 * eps) / p.steps);
+  // Adam step eps/4 (0.031 at 32/255) reaches the budget's boundary in a few steps at every budget;
+  // with a fixed 0.01 the mean score was still rising at step 30 on the default catalogue and
+  // HR@5 was about 60% of the eps/4 figure (README, "Baselines"). Sign steps: 2.5 eps / steps.
+  const lr = p.lr ?? (p.optimizer === 'adam' ? eps / 4 : (2.5 * eps) / p.steps);
   return {
     name: 'insa',
     threat: { knows: ['victimModel', 'victimEncoder', 'images', 'interactions'], norm: 'linf', budget: eps },
