@@ -140,6 +140,11 @@ export class PreferenceEncoder {
     for (let j = 0; j < d; j++) out[j] = this.buf.itemId[item * d + j]! + this.buf.itemVis[item * d + j]!;
     return out;
   }
+  /** e_i,id of one item alone (the ID view's part of s(u,i)), as a plain array. */
+  itemIdVector(item: number): Float32Array {
+    const d = this.config.dim;
+    return this.buf.itemId.slice(item * d, (item + 1) * d);
+  }
   /** Raw e_u rows (read-only view). */
   userEmbeddingArray(): Float32Array {
     return this.buf.user;
