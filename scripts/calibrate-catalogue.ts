@@ -9,8 +9,16 @@
  *
  *   npx tsx scripts/calibrate-catalogue.ts ENCODER_DIR '{"popularityBias":0.5}' [profile] [seed] [victims] [victim-config-json]
  *
- * ENCODER_DIR is a trained victim encoder (e.g. one in .auv-cache/encoder/); item images do not
- * depend on the interaction parameters, so one encoder serves every override.
+ * ENCODER_DIR is a trained victim encoder (e.g. one in .auv-cache/encoder/), or 'attributes' for
+ * the generator's one-hot (category | colour | pattern) vectors, a perfect encoder. Item images do
+ * not depend on the interaction parameters, so one encoder serves every override.
+ *
+ * Diagnostics (environment variables), each used in the README's "Victims" findings:
+ *   AUV_ATTR_DROP=colour,pattern  blank blocks of the attribute vector (which look carries signal?)
+ *   AUV_CONCAT_ATTR=w             append w x the attribute one-hots to F's features
+ *   AUV_NOISE_DIMS=n AUV_NOISE_STD=s  append n fixed Gaussian nuisance dims per item
+ *   AUV_PCA=d                     keep the top-d principal components of the features
+ *   AUV_WARM_ONLY=1               also print HR@10 with never-interacted items removed from the candidates
  */
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/core/engine.js';
@@ -80,6 +88,13 @@ async function main(): Promise<void> {
     ? await extractFeatures(enc, ds.images, Array.from({ length: nItems }, (_, i) => i), 256)
     : tf.tensor2d(ds.attributes.flatMap((a) => [...attributeVector(a, ds.categoryNames.length)].map((v, k) => (dropBlock(k, ds.categoryNames.length) ? 0 : v))), [nItems, attributeVector(ds.attributes[0]!, ds.categoryNames.length).length]);
   const pcaDims = Number(process.env.AUV_PCA ?? 0);
+  if (enc && process.env.AUV_CONCAT_ATTR) {
+    // diagnostic: encoder features plus the attribute one-hots (do F's features hurt, or just add nothing?)
+    const attrs = tf.tensor2d(ds.attributes.flatMap((a) => [...attributeVector(a, ds.categoryNames.length)]), [nItems, attributeVector(ds.attributes[0]!, ds.categoryNames.length).length]);
+    const both = tf.concat([feats, attrs.mul(Number(process.env.AUV_CONCAT_ATTR))], 1) as tf.Tensor2D;
+    tf.dispose([feats, attrs]);
+    feats = both;
+  }
   const noiseDims = Number(process.env.AUV_NOISE_DIMS ?? 0); // diagnostic: append fixed per-item nuisance dims
   if (noiseDims > 0) {
     const noise = tf.randomNormal([nItems, noiseDims], 0, Number(process.env.AUV_NOISE_STD ?? 0.3), 'float32', 3);
