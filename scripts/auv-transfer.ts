@@ -130,7 +130,8 @@ async function main(): Promise<void> {
   console.log(`attack                  surrogate          ${victims.map((v) => v.kind.padEnd(18)).join(' ')}`);
   const rowsToRun: { name: string; entry: Entry | null; forVictim: string | null }[] = [{ name: 'none', entry: null, forVictim: null }];
   for (const a of attacks) {
-    const label = `${String(a.deps.attack)}${(a.deps.params as { steps?: number }).steps !== undefined ? ` s${(a.deps.params as { steps?: number }).steps}` : ''}${(a.deps.params as { budget?: number }).budget ? ` e${(a.deps.params as { budget?: number }).budget}` : ''}`;
+    const ap = a.deps.params as { steps?: number; budget?: number; lr?: number };
+    const label = `${String(a.deps.attack)}${ap.steps !== undefined ? ` s${ap.steps}` : ''}${ap.budget ? ` e${ap.budget}` : ''}${ap.lr !== undefined && ap.budget ? ` lr${+ap.lr.toFixed(4)}` : ''}`;
     const vh = a.deps.victim as string | null;
     const vk = vh ? victimEntries.find((v) => (v.dir.endsWith(vh) ? true : false))?.deps.kind : null;
     rowsToRun.push({ name: label + (vk ? ` @${String(vk)}` : ''), entry: a, forVictim: vk ? String(vk) : null });
