@@ -18,6 +18,7 @@
  *   AUV_CONCAT_ATTR=w             append w x the attribute one-hots to F's features
  *   AUV_NOISE_DIMS=n AUV_NOISE_STD=s  append n fixed Gaussian nuisance dims per item
  *   AUV_PCA=d                     keep the top-d principal components of the features
+ *   AUV_STD=1                     standardise every feature dimension first
  *   AUV_WARM_ONLY=1               also print HR@10 with never-interacted items removed from the candidates
  */
 import * as tf from '@tensorflow/tfjs';
@@ -94,6 +95,15 @@ async function main(): Promise<void> {
     const both = tf.concat([feats, attrs.mul(Number(process.env.AUV_CONCAT_ATTR))], 1) as tf.Tensor2D;
     tf.dispose([feats, attrs]);
     feats = both;
+  }
+  if (process.env.AUV_STD) {
+    // diagnostic: standardise every feature dimension (unit variance) before the model's own scaling
+    const z = tf.tidy(() => {
+      const { mean, variance } = tf.moments(feats, 0, true);
+      return feats.sub(mean).div(variance.sqrt().add(1e-6)) as tf.Tensor2D;
+    });
+    feats.dispose();
+    feats = z;
   }
   const noiseDims = Number(process.env.AUV_NOISE_DIMS ?? 0); // diagnostic: append fixed per-item nuisance dims
   if (noiseDims > 0) {
