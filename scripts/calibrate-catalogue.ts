@@ -27,6 +27,7 @@ import { synthesizeCatalogue, type CatalogueProfile } from '../src/data/index.js
 import { attributeVector } from '../src/data/synth/catalogue.js';
 import { extractFeatures, loadEncoder } from '../src/encoders/resnet.js';
 import { createRecommender } from '../src/recommenders/models.js';
+import { victimTrainingData } from '../src/recommenders/training-data.js';
 import type { VictimKind } from '../src/recommenders/recommender.js';
 import { evaluateAccuracy } from '../src/evaluation/accuracy.js';
 
@@ -117,16 +118,7 @@ async function main(): Promise<void> {
   const useFeats = pcaDims > 0 ? pca(feats, pcaDims) : feats;
   for (const kind of victimsArg.split(',') as VictimKind[]) {
     const m = createRecommender(kind, { seed, ...JSON.parse(victimJson) });
-    const rep = await m.fit({
-      numUsers: ds.userIds.length,
-      numItems: nItems,
-      train: ds.split.train,
-      validation: ds.split.validation,
-      excludedNegatives: new Set(ds.targets),
-      itemFeatures: useFeats,
-      itemCategory: ds.itemCategory,
-      numCategories: ds.categoryNames.length,
-    });
+    const rep = await m.fit(victimTrainingData(ds, useFeats));
     const acc = await evaluateAccuracy(m, { train: ds.split.train, test: ds.split.test, numItems: nItems, coldItems: ds.targets, affinity: aff });
     console.log(`${kind.padEnd(10)} HR@10 ${acc.hr10.toFixed(3)}  NDCG@10 ${acc.ndcg10.toFixed(3)}  AUC ${acc.auc.toFixed(3)}  coldAUC ${acc.coldAuc.toFixed(3)}  epochs ${rep.epochs} (${rep.seconds.toFixed(0)} s)`);
     if (process.env.AUV_WARM_ONLY) {

@@ -13,6 +13,7 @@ import { synthesizeCatalogue, type CatalogueProfile } from '../src/data/index.js
 import { extractFeatures } from '../src/encoders/resnet.js';
 import { trainEncoder } from '../src/encoders/train.js';
 import { createRecommender } from '../src/recommenders/models.js';
+import { victimTrainingData } from '../src/recommenders/training-data.js';
 import type { VictimKind } from '../src/recommenders/recommender.js';
 import { evaluateAccuracy } from '../src/evaluation/accuracy.js';
 import { evaluateTargets } from '../src/evaluation/full-ranking.js';
@@ -46,16 +47,7 @@ async function main(): Promise<void> {
   console.log('\nvictim      train s  epochs  HR@10   NDCG@10  AUC     coldAUC  target HR@5 (clean)  full-ranking s');
   for (const kind of ['bpr-mf', 'vbpr', 'deepstyle', 'amr'] as VictimKind[]) {
     const m = createRecommender(kind, { seed });
-    const rep = await m.fit({
-      numUsers: ds.userIds.length,
-      numItems: nItems,
-      train: ds.split.train,
-      validation: ds.split.validation,
-      excludedNegatives: new Set(ds.targets),
-      itemFeatures: feats,
-      itemCategory: ds.itemCategory,
-      numCategories: ds.categoryNames.length,
-    });
+    const rep = await m.fit(victimTrainingData(ds, feats));
     const acc = await evaluateAccuracy(m, { train: ds.split.train, test: ds.split.test, numItems: nItems, coldItems: ds.targets, affinity });
     const t1 = Date.now();
     const tr = await evaluateTargets(m, ds.targets, null, users, { train: ds.split.train, ks: [5, 10, 20] });

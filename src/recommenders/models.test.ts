@@ -133,6 +133,19 @@ describe('recommenders', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  it('scoring leaves only the returned tensor behind, for every kind (BPR-MF too)', async () => {
+    const { data, feats } = tinyData();
+    for (const kind of ['bpr-mf', 'vbpr', 'deepstyle', 'amr'] as const) {
+      const m = createRecommender(kind, { ...small, epochs: 1 });
+      await m.fit(data);
+      const before = tf.memory().numTensors;
+      for (let r = 0; r < 3; r++) m.score(Int32Array.of(0, 1), Int32Array.of(0, 1, 2)).dispose();
+      expect(tf.memory().numTensors, kind).toBe(before);
+      m.dispose();
+    }
+    feats.dispose();
+  });
+
   it('training keeps the tensor count flat and learns the clusters', async () => {
     const { data, feats } = tinyData();
     const m = createRecommender('amr', { ...small, epochs: 2, amrWarmup: 0 });

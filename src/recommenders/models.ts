@@ -353,7 +353,7 @@ export class LatentRecommender implements Recommender {
 
   score(users: Int32Array, items: Int32Array): tf.Tensor2D {
     for (const i of items) if (i < 0 || i >= this.numItems) throw new InputError(`item index ${i} out of range (model has ${this.numItems} items)`);
-    if (!this.visual) return this.scoreWithFeatures(users, items, tf.zeros([0, 0]) as tf.Tensor2D);
+    if (!this.visual) return tf.tidy(() => this.scoreWithFeatures(users, items, tf.zeros([0, 0]) as tf.Tensor2D));
     return tf.tidy(() => this.scoreWithFeatures(users, items, tf.gather(this.feats!, tf.tensor1d(items, 'int32'))));
   }
 
