@@ -112,11 +112,11 @@ async function main(): Promise<void> {
   };
 
   const victimEntries = all.filter((e) => e.stage === 'victim' && e.deps.seed === seed && e.deps.kind !== 'bpr-mf');
-  const victims: { kind: string; hash: string; model: Recommender; base: Float32Array }[] = [];
+  const victims: { kind: string; model: Recommender; base: Float32Array }[] = [];
   for (const v of victimEntries) {
     const model = await loadRecommender(v.dir);
     const b = model.score(Int32Array.from(users), Int32Array.from({ length: nItems }, (_, i) => i));
-    victims.push({ kind: String(v.deps.kind), hash: path.basename(v.dir), model, base: (await b.data()) as Float32Array });
+    victims.push({ kind: String(v.deps.kind), model, base: (await b.data()) as Float32Array });
     b.dispose();
   }
   const victimCol = async (m: Recommender, x: tf.Tensor4D): Promise<Float32Array[]> => {
@@ -127,13 +127,13 @@ async function main(): Promise<void> {
   };
 
   console.log(`seed ${seed}, ${users.length} users, ${targets.length} targets, ${nItems} items: mean rank (HR@50)`);
-  console.log(`attack                  surrogate          ${victims.map((v) => v.kind.padEnd(18)).join(' ')}`);
+  console.log(`${"attack".padEnd(34)}surrogate          ${victims.map((v) => v.kind.padEnd(18)).join(' ')}`);
   const rowsToRun: { name: string; entry: Entry | null; forVictim: string | null }[] = [{ name: 'none', entry: null, forVictim: null }];
   for (const a of attacks) {
     const ap = a.deps.params as { steps?: number; budget?: number; lr?: number };
     const label = `${String(a.deps.attack)}${ap.steps !== undefined ? ` s${ap.steps}` : ''}${ap.budget ? ` e${ap.budget}` : ''}${ap.lr !== undefined && ap.budget ? ` lr${+ap.lr.toFixed(4)}` : ''}`;
     const vh = a.deps.victim as string | null;
-    const vk = vh ? victimEntries.find((v) => (v.dir.endsWith(vh) ? true : false))?.deps.kind : null;
+    const vk = vh ? victimEntries.find((v) => path.basename(v.dir) === vh)?.deps.kind : null;
     rowsToRun.push({ name: label + (vk ? ` @${String(vk)}` : ''), entry: a, forVictim: vk ? String(vk) : null });
   }
   for (const r of rowsToRun) {
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
       const res = rankStats(v.base, nItems, users, train, targets, (k) => vc[k]!);
       cells.push(`${res.meanRank.toFixed(0).padStart(5)} (${res.hr50.toFixed(3)})`.padEnd(18));
     }
-    console.log(`${r.name.padEnd(24)}${`${sRes.meanRank.toFixed(0).padStart(5)} (${sRes.hr50.toFixed(3)})`.padEnd(19)}${cells.join(' ')}`);
+    console.log(`${r.name.padEnd(34)}${`${sRes.meanRank.toFixed(0).padStart(5)} (${sRes.hr50.toFixed(3)})`.padEnd(19)}${cells.join(' ')}`);
     x.dispose();
   }
   eU.dispose();
