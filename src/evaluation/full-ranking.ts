@@ -6,7 +6,10 @@
  *
  * Streaming: clean scores are computed in user blocks (users x all items); only the target's
  * column changes, so rank = count of non-train items with a higher clean score than the target's
- * (adversarial) score. Memory is one block, so large catalogues fit.
+ * (adversarial) score. Memory is one block, so large catalogues fit. Each user's candidate scores
+ * are sorted once, so every target's rank is a binary search (the target's own clean score is
+ * among the candidates and is taken back out), and all adversarial target columns of a block come
+ * from one scoring call.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Recommender } from '../recommenders/recommender.js';
@@ -47,28 +50,33 @@ export async function evaluateTargets(
   for (const t of targets) {
     if (adversarialFeatures && model.visual && !adversarialFeatures.has(t)) throw new InputError(`no adversarial features for target item ${t}`);
   }
+  const sorted = new Float32Array(nItems);
   for (let s = 0; s < users.length; s += block) {
     const b = Int32Array.from(users.slice(s, s + block));
     const m = model.score(b, all);
     const clean = (await m.data()) as Float32Array;
     m.dispose();
-    // Target columns: adversarial scores (one target at a time) or the clean column.
-    const cols: Float32Array[] = [];
-    for (const t of targets) {
-      const f = adversarialFeatures?.get(t);
-      if (f && model.visual) {
-        const x = tf.tidy(() => model.scoreWithFeatures(b, Int32Array.of(t), tf.tensor2d(f, [1, f.length])));
-        cols.push((await x.data()) as Float32Array);
-        x.dispose();
-      } else cols.push(Float32Array.from(b, (_, r) => clean[r * nItems + t]!));
+    // Adversarial target columns (users x targets), each target scored with its own features.
+    let adv: Float32Array | null = null;
+    if (adversarialFeatures && model.visual && targets.length > 0) {
+      const dim = adversarialFeatures.get(targets[0]!)!.length;
+      const flat = new Float32Array(targets.length * dim);
+      targets.forEach((t, j) => flat.set(adversarialFeatures.get(t)!, j * dim));
+      const x = tf.tidy(() => model.scoreWithFeatures(b, Int32Array.from(targets), tf.tensor2d(flat, [targets.length, dim])));
+      adv = (await x.data()) as Float32Array;
+      x.dispose();
     }
     for (let r = 0; r < b.length; r++) {
       const row = clean.subarray(r * nItems, (r + 1) * nItems);
       const seen = new Set(opts.train[b[r]!] ?? []);
+      let n = 0;
+      for (let i = 0; i < nItems; i++) if (!seen.has(i)) sorted[n++] = row[i]!;
+      const cand = sorted.subarray(0, n).sort();
       targets.forEach((t, j) => {
-        const x = cols[j]![r]!;
-        let rank = 0;
-        for (let i = 0; i < nItems; i++) if (row[i]! > x && i !== t && !seen.has(i)) rank++;
+        const x = adv ? adv[r * targets.length + j]! : row[t]!;
+        // candidates scoring strictly above x, minus the target's own clean score if it is one
+        let rank = n - upperBound(cand, x);
+        if (!seen.has(t) && row[t]! > x) rank--;
         acc[j]!.add(rank);
         rankSum[j]! += rank;
       });
@@ -78,6 +86,18 @@ export async function evaluateTargets(
   const mean = (get: (p: (typeof perTarget)[number]) => Record<number, number>) =>
     Object.fromEntries(ks.map((k) => [k, perTarget.length ? perTarget.reduce((a, p) => a + get(p)[k]!, 0) / perTarget.length : 0]));
   return { ks, hr: mean((p) => p.hr), ndcg: mean((p) => p.ndcg), perTarget };
+}
+
+/** First index of ascending `a` whose value is > x (a.length if none). */
+function upperBound(a: Float32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function numItemsOf(model: Recommender, opts: EvaluateTargetsOptions): number {

@@ -48,16 +48,29 @@ describe('target protocols', () => {
     for (const [j, t] of [27, 28].entries()) {
       const a = (await m.scoreWithFeatures(Int32Array.from(users), Int32Array.of(t), tf.tensor2d(adv.get(t)!, [1, 5])).array()) as number[][];
       let hits = 0;
+      let rankSum = 0;
       for (const u of users) {
         const r = rankInRow(S[u]!, t, new Set(d.train[u]), a[u]![0]!);
         hits += r < 5 ? 1 : 0;
+        rankSum += r;
       }
       expect(res.perTarget[j]!.hr[5]).toBeCloseTo(hits / 20, 10);
+      expect(res.perTarget[j]!.meanRank).toBeCloseTo(rankSum / 20, 10);
     }
-    const clean = await evaluateTargets(m, [27], null, users, { train: d.train, ks: [5] });
-    let hits = 0;
-    for (const u of users) hits += rankInRow(S[u]!, 27, new Set(d.train[u])) < 5 ? 1 : 0;
-    expect(clean.hr[5]).toBeCloseTo(hits / 20, 10);
+    // clean, and with a user who has a target (item 3) in training: it is not a candidate for them
+    const clean = await evaluateTargets(m, [27, 3], null, users, { train: d.train, ks: [5] });
+    for (const [j, t] of [27, 3].entries()) {
+      let hits = 0;
+      let rankSum = 0;
+      for (const u of users) {
+        const r = rankInRow(S[u]!, t, new Set(d.train[u]));
+        hits += r < 5 ? 1 : 0;
+        rankSum += r;
+      }
+      expect(clean.perTarget[j]!.hr[5]).toBeCloseTo(hits / 20, 10);
+      expect(clean.perTarget[j]!.meanRank).toBeCloseTo(rankSum / 20, 10);
+    }
+    expect(users.some((u) => d.train[u]!.includes(3))).toBe(true);
     const acc = await evaluateAccuracy(m, { train: d.train, test: d.test, numItems: 30, coldItems: [27, 28], affinity: (u, i) => (u * 7 + i) % 5 });
     expect(acc.auc).toBeGreaterThanOrEqual(0);
     expect(acc.auc).toBeLessThanOrEqual(1);
