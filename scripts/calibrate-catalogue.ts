@@ -19,7 +19,6 @@
  *   AUV_NOISE_DIMS=n AUV_NOISE_STD=s  append n fixed Gaussian nuisance dims per item
  *   AUV_PCA=d                     keep the top-d principal components of the features
  *   AUV_STD=1                     standardise every feature dimension first
- *   AUV_WARM_ONLY=1               also print HR@10 with never-interacted items removed from the candidates
  */
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/core/engine.js';
@@ -47,15 +46,13 @@ function hr10(score: (u: number, i: number) => number, train: readonly (readonly
   return hits / n;
 }
 
-/** Top-`dims` principal components of the features (subspace iteration), as an items x dims tensor. */
+/** Top-`dims` principal components of the features (subspace iteration); call inside a tidy. */
 function pca(f: tf.Tensor2D, dims: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const x = f.sub(f.mean(0, true));
-    const cov = x.transpose().matMul(x).div(f.shape[0]);
-    let q = tf.randomNormal([f.shape[1], dims], 0, 1, 'float32', 7) as tf.Tensor2D;
-    for (let it = 0; it < 30; it++) q = tf.linalg.qr(cov.matMul(q) as tf.Tensor2D)[0] as tf.Tensor2D;
-    return x.matMul(q) as tf.Tensor2D;
-  });
+  const x = f.sub(f.mean(0, true));
+  const cov = x.transpose().matMul(x).div(f.shape[0]);
+  let q = tf.randomNormal([f.shape[1], dims], 0, 1, 'float32', 7) as tf.Tensor2D;
+  for (let it = 0; it < 30; it++) q = tf.linalg.qr(cov.matMul(q) as tf.Tensor2D)[0] as tf.Tensor2D;
+  return x.matMul(q) as tf.Tensor2D;
 }
 
 /** AUV_ATTR_DROP=category|colour|pattern: blank one block of the attribute vector (which look matters?). */
@@ -85,68 +82,38 @@ async function main(): Promise<void> {
   };
   console.log(`oracle HR@10 ${hr10((u, i) => aff(u, i) * pop(i), ds.split.train, ds.split.test, nItems).toFixed(3)}  popularity-only ${hr10((_u, i) => counts[i]!, ds.split.train, ds.split.test, nItems).toFixed(3)}`);
   // 'attributes': the generator's one-hot (category | colour | pattern) vectors, a perfect encoder
+  const nCat = ds.categoryNames.length;
+  const attributes = (drop: boolean): tf.Tensor2D =>
+    tf.tensor2d(ds.attributes.flatMap((a) => [...attributeVector(a, nCat)].map((v, k) => (drop && dropBlock(k, nCat) ? 0 : v))), [nItems, attributeVector(ds.attributes[0]!, nCat).length]);
   const enc = encDir === 'attributes' ? null : await loadEncoder(encDir);
-  let feats = enc
-    ? await extractFeatures(enc, ds.images, Array.from({ length: nItems }, (_, i) => i), 256)
-    : tf.tensor2d(ds.attributes.flatMap((a) => [...attributeVector(a, ds.categoryNames.length)].map((v, k) => (dropBlock(k, ds.categoryNames.length) ? 0 : v))), [nItems, attributeVector(ds.attributes[0]!, ds.categoryNames.length).length]);
-  const pcaDims = Number(process.env.AUV_PCA ?? 0);
-  if (enc && process.env.AUV_CONCAT_ATTR) {
-    // diagnostic: encoder features plus the attribute one-hots (do F's features hurt, or just add nothing?)
-    const attrs = tf.tensor2d(ds.attributes.flatMap((a) => [...attributeVector(a, ds.categoryNames.length)]), [nItems, attributeVector(ds.attributes[0]!, ds.categoryNames.length).length]);
-    const both = tf.concat([feats, attrs.mul(Number(process.env.AUV_CONCAT_ATTR))], 1) as tf.Tensor2D;
-    tf.dispose([feats, attrs]);
-    feats = both;
-  }
+  let feats = enc ? await extractFeatures(enc, ds.images, Array.from({ length: nItems }, (_, i) => i), 256) : attributes(true);
+  /** Replace the features by `fn(features)` (computed in a tidy), disposing the old ones. */
+  const transform = (fn: (f: tf.Tensor2D) => tf.Tensor2D): void => {
+    const next = tf.tidy(() => fn(feats));
+    feats.dispose();
+    feats = next;
+  };
+  const concatWeight = Number(process.env.AUV_CONCAT_ATTR ?? 0);
+  // encoder features plus the attribute one-hots: do F's features hurt, or just add nothing?
+  if (enc && concatWeight) transform((f) => tf.concat([f, attributes(false).mul(concatWeight)], 1) as tf.Tensor2D);
   if (process.env.AUV_STD) {
-    // diagnostic: standardise every feature dimension (unit variance) before the model's own scaling
-    const z = tf.tidy(() => {
-      const { mean, variance } = tf.moments(feats, 0, true);
-      return feats.sub(mean).div(variance.sqrt().add(1e-6)) as tf.Tensor2D;
+    transform((f) => {
+      const { mean, variance } = tf.moments(f, 0, true);
+      return f.sub(mean).div(variance.sqrt().add(1e-6)) as tf.Tensor2D;
     });
-    feats.dispose();
-    feats = z;
   }
-  const noiseDims = Number(process.env.AUV_NOISE_DIMS ?? 0); // diagnostic: append fixed per-item nuisance dims
-  if (noiseDims > 0) {
-    const noise = tf.randomNormal([nItems, noiseDims], 0, Number(process.env.AUV_NOISE_STD ?? 0.3), 'float32', 3);
-    const withNoise = tf.concat([feats, noise], 1);
-    feats.dispose();
-    noise.dispose();
-    feats = withNoise as tf.Tensor2D;
-  }
-  const featsIn = feats;
-  const useFeats = pcaDims > 0 ? pca(feats, pcaDims) : feats;
+  const noiseDims = Number(process.env.AUV_NOISE_DIMS ?? 0);
+  if (noiseDims > 0) transform((f) => tf.concat([f, tf.randomNormal([nItems, noiseDims], 0, Number(process.env.AUV_NOISE_STD ?? 0.3), 'float32', 3)], 1) as tf.Tensor2D);
+  const pcaDims = Number(process.env.AUV_PCA ?? 0);
+  if (pcaDims > 0) transform((f) => pca(f, pcaDims));
   for (const kind of victimsArg.split(',') as VictimKind[]) {
     const m = createRecommender(kind, { seed, ...JSON.parse(victimJson) });
-    const rep = await m.fit(victimTrainingData(ds, useFeats));
+    const rep = await m.fit(victimTrainingData(ds, feats));
     const acc = await evaluateAccuracy(m, { train: ds.split.train, test: ds.split.test, numItems: nItems, coldItems: ds.targets, affinity: aff });
     console.log(`${kind.padEnd(10)} HR@10 ${acc.hr10.toFixed(3)}  NDCG@10 ${acc.ndcg10.toFixed(3)}  AUC ${acc.auc.toFixed(3)}  coldAUC ${acc.coldAuc.toFixed(3)}  epochs ${rep.epochs} (${rep.seconds.toFixed(0)} s)`);
-    if (process.env.AUV_WARM_ONLY) {
-      // diagnostic: HR@10 when items with no training interaction are not candidates
-      const all = Int32Array.from({ length: nItems }, (_, i) => i);
-      let hits = 0, n = 0, coldInTop = 0;
-      for (let s0 = 0; s0 < ds.userIds.length; s0 += 256) {
-        const us = Array.from({ length: Math.min(256, ds.userIds.length - s0) }, (_, k) => s0 + k);
-        const sc = m.score(Int32Array.from(us), all);
-        const d = (await sc.data()) as Float32Array;
-        sc.dispose();
-        us.forEach((u, r) => {
-          const t = ds.split.test[u]!;
-          if (t < 0 || ds.split.train[u]!.length === 0) return;
-          const row = d.subarray(r * nItems, (r + 1) * nItems);
-          const seen = new Set(ds.split.train[u]);
-          let rank = 0, rankAll = 0;
-          for (let i = 0; i < nItems; i++) if (i !== t && !seen.has(i) && row[i]! > row[t]!) { rankAll++; if (counts[i]! > 0) rank++; }
-          n++;
-          if (rank < 10) hits++;
-          if (rankAll >= 10 && rank < 10) coldInTop++;
-        });
-      }
-      console.log(`  warm-only HR@10 ${(hits / n).toFixed(3)}; users whose hit is lost to never-interacted items ${coldInTop}`);
-    }
     m.dispose();
   }
-  tf.dispose([featsIn, useFeats]);
+  feats.dispose();
   enc?.dispose();
   console.log(`tensors alive: ${tf.memory().numTensors}`);
 }
