@@ -18,6 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/core/engine.js';
 import { openDataset } from '../src/data/open.js';
 import { loadImageBatch } from '../src/data/dataset.js';
+import type { ImageEncoder } from '../src/encoders/encoder.js';
+import { evaluateTargets, type RankableModel } from '../src/evaluation/full-ranking.js';
 import { loadEncoder } from '../src/encoders/resnet.js';
 import { PreferenceEncoder } from '../src/preference/model.js';
 import { loadRecommender } from '../src/recommenders/models.js';
@@ -41,25 +43,20 @@ async function entries(cache: string): Promise<Entry[]> {
   return out;
 }
 
-/** Mean rank and HR@50 of each target: `base` is users x items scores, `col(t)` the target's column. */
-function rankStats(base: Float32Array, nItems: number, users: number[], train: readonly (readonly number[])[], targets: number[], col: (k: number) => Float32Array): { meanRank: number; hr50: number } {
-  let sum = 0;
-  let hits = 0;
-  let n = 0;
-  targets.forEach((t, k) => {
-    const c = col(k);
-    users.forEach((u, r) => {
-      const seen = new Set(train[u]);
-      const x = c[r]!;
-      let rank = 0;
-      const row = base.subarray(r * nItems, (r + 1) * nItems);
-      for (let i = 0; i < nItems; i++) if (i !== t && !seen.has(i) && row[i]! > x) rank++;
-      sum += rank;
-      if (rank < 50) hits++;
-      n++;
-    });
-  });
-  return { meanRank: sum / n, hr50: hits / n };
+/** Mean rank (over targets and users) and HR@50 of the targets under `model` with these target features. */
+async function rankStats(model: RankableModel, targets: number[], features: Map<number, Float32Array>, users: number[], train: readonly (readonly number[])[], numItems: number): Promise<string> {
+  const r = await evaluateTargets(model, targets, features, users, { train, ks: [50], numItems });
+  const meanRank = r.perTarget.reduce((acc, p) => acc + p.meanRank, 0) / Math.max(1, r.perTarget.length);
+  return `${meanRank.toFixed(0).padStart(5)} (${r.hr[50]!.toFixed(3)})`;
+}
+
+/** Features of the target images under `encoder`, as target -> feature vector. */
+async function featureMap(encoder: ImageEncoder, x: tf.Tensor4D, targets: number[]): Promise<Map<number, Float32Array>> {
+  const f = tf.tidy(() => encoder.encode(x));
+  const d = (await f.data()) as Float32Array;
+  f.dispose();
+  const dim = d.length / targets.length;
+  return new Map(targets.map((t, k) => [t, d.slice(k * dim, (k + 1) * dim)]));
 }
 
 async function main(): Promise<void> {
@@ -93,41 +90,25 @@ async function main(): Promise<void> {
     return tf.tensor4d(f, [targets.length, size, size, 3]);
   };
 
-  // surrogate: base scores of every item, target column e_u . (e_t,id + P G(x) + b)
-  const prefBase = pref.score(Int32Array.from(users), Int32Array.from({ length: nItems }, (_, i) => i));
-  const prefScores = (await prefBase.data()) as Float32Array;
-  prefBase.dispose();
-  const eU = tf.gather(pref.userEmbeddings(), Int32Array.from(users));
-  const surrogateCol = async (x: tf.Tensor4D): Promise<Float32Array[]> => {
-    const s = tf.tidy(() => {
-      const d = pref.config.dim;
-      const idPart = tf.tensor2d(targets.flatMap((t) => Array.from(pref.itemIdVector(t))), [targets.length, d]);
-      // the target's visual part is P G(x) + b (unpropagated), exactly what L_align shapes
-      const v = idPart.add(pref.project(G.encode(x)));
-      return eU.matMul(v.transpose());
-    });
-    const d = (await s.data()) as Float32Array;
-    s.dispose();
-    return targets.map((_, k) => Float32Array.from(users, (_u, r) => d[r * targets.length + k]!));
+  // the surrogate as a scorer: s(u,i) = e_u . (e_i,id + h_i); a target with features g = G(x)
+  // scores e_u . (e_i,id + P g + b), its visual part unpropagated, exactly what L_align shapes
+  const eUAll = pref.userEmbeddings();
+  const surrogate: RankableModel = {
+    visual: true,
+    score: (u, i) => pref.score(u, i),
+    scoreWithFeatures: (u, items, g) =>
+      tf.tidy(() => {
+        const id = tf.tensor2d(Array.from(items).flatMap((t) => Array.from(pref.itemIdVector(t))), [items.length, pref.config.dim]);
+        return tf.matMul(tf.gather(eUAll, u), tf.add(id, pref.project(g)), false, true) as tf.Tensor2D;
+      }),
   };
 
   const victimEntries = all.filter((e) => e.stage === 'victim' && e.deps.seed === seed && e.deps.kind !== 'bpr-mf');
-  const victims: { kind: string; model: Recommender; base: Float32Array }[] = [];
-  for (const v of victimEntries) {
-    const model = await loadRecommender(v.dir);
-    const b = model.score(Int32Array.from(users), Int32Array.from({ length: nItems }, (_, i) => i));
-    victims.push({ kind: String(v.deps.kind), model, base: (await b.data()) as Float32Array });
-    b.dispose();
-  }
-  const victimCol = async (m: Recommender, x: tf.Tensor4D): Promise<Float32Array[]> => {
-    const s = tf.tidy(() => m.scoreWithFeatures(Int32Array.from(users), Int32Array.from(targets), F.encode(x)));
-    const d = (await s.data()) as Float32Array;
-    s.dispose();
-    return targets.map((_, k) => Float32Array.from(users, (_u, r) => d[r * targets.length + k]!));
-  };
+  const victims: { kind: string; model: Recommender }[] = [];
+  for (const v of victimEntries) victims.push({ kind: String(v.deps.kind), model: await loadRecommender(v.dir) });
 
   console.log(`seed ${seed}, ${users.length} users, ${targets.length} targets, ${nItems} items: mean rank (HR@50)`);
-  console.log(`${"attack".padEnd(34)}surrogate          ${victims.map((v) => v.kind.padEnd(18)).join(' ')}`);
+  console.log(`${'attack'.padEnd(34)}${'surrogate'.padEnd(20)}${victims.map((v) => v.kind.padEnd(18)).join(' ')}`);
   const rowsToRun: { name: string; entry: Entry | null; forVictim: string | null }[] = [{ name: 'none', entry: null, forVictim: null }];
   for (const a of attacks) {
     const ap = a.deps.params as { steps?: number; budget?: number; lr?: number };
@@ -138,22 +119,16 @@ async function main(): Promise<void> {
   }
   for (const r of rowsToRun) {
     const x = await imagesOf(r.entry);
-    const sc = await surrogateCol(x);
-    const sRes = rankStats(prefScores, nItems, users, train, targets, (k) => sc[k]!);
-    const cells: string[] = [];
+    const cells = [(await rankStats(surrogate, targets, await featureMap(G, x, targets), users, train, nItems)).padEnd(19)];
+    const fx = await featureMap(F, x, targets);
     for (const v of victims) {
-      if (r.forVictim && r.forVictim !== v.kind) {
-        cells.push(''.padEnd(18));
-        continue;
-      }
-      const vc = await victimCol(v.model, x);
-      const res = rankStats(v.base, nItems, users, train, targets, (k) => vc[k]!);
-      cells.push(`${res.meanRank.toFixed(0).padStart(5)} (${res.hr50.toFixed(3)})`.padEnd(18));
+      const skip = r.forVictim !== null && r.forVictim !== v.kind;
+      cells.push((skip ? '' : await rankStats(v.model, targets, fx, users, train, nItems)).padEnd(18));
     }
-    console.log(`${r.name.padEnd(34)}${`${sRes.meanRank.toFixed(0).padStart(5)} (${sRes.hr50.toFixed(3)})`.padEnd(19)}${cells.join(' ')}`);
+    console.log(`${r.name.padEnd(34)}${cells.join(' ')}`);
     x.dispose();
   }
-  eU.dispose();
+  eUAll.dispose();
   for (const v of victims) v.model.dispose();
   F.dispose();
   G.dispose();

@@ -24,6 +24,9 @@ export interface TargetEvaluation {
   perTarget: { item: number; hr: Record<number, number>; ndcg: Record<number, number>; meanRank: number }[];
 }
 
+/** What the protocol needs from a model: any scorer with a feature entry point (a victim, or an attacker's surrogate). */
+export type RankableModel = Pick<Recommender, 'visual' | 'score' | 'scoreWithFeatures'>;
+
 export interface EvaluateTargetsOptions {
   /** train[u]: user u's training items (excluded from the candidates). */
   train: readonly (readonly number[])[];
@@ -35,7 +38,7 @@ export interface EvaluateTargetsOptions {
 }
 
 export async function evaluateTargets(
-  model: Recommender,
+  model: RankableModel,
   targets: readonly number[],
   adversarialFeatures: Map<number, Float32Array> | null,
   users: readonly number[],
@@ -100,7 +103,7 @@ function upperBound(a: Float32Array, x: number): number {
   return lo;
 }
 
-function numItemsOf(model: Recommender, opts: EvaluateTargetsOptions): number {
+function numItemsOf(model: RankableModel, opts: EvaluateTargetsOptions): number {
   const n = (model as unknown as { numItems?: number }).numItems ?? opts.numItems;
   if (!n) throw new InputError('evaluateTargets: cannot tell the number of items of the model');
   return n;

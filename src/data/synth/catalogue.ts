@@ -406,7 +406,7 @@ export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
 }
 
 /** One-hot (category | colour | pattern) attribute vector of an item: ground-truth visual features. */
-export function attributeVector(a: ItemAttributes, numCategories = CATEGORIES.length): Float32Array {
+export function attributeVector(a: ItemAttributes, numCategories: number = CATEGORIES.length): Float32Array {
   const v = new Float32Array(numCategories + COLOURS.length + PATTERNS.length);
   v[a.category] = 1;
   v[numCategories + a.colour] = 1;
