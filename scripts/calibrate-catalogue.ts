@@ -29,6 +29,7 @@ import { createRecommender } from '../src/recommenders/models.js';
 import { victimTrainingData } from '../src/recommenders/training-data.js';
 import type { VictimKind } from '../src/recommenders/recommender.js';
 import { evaluateAccuracy } from '../src/evaluation/accuracy.js';
+import { rankInRow } from '../src/evaluation/ranking-metrics.js';
 
 /** HR@10 of a fixed score function over the leave-one-out test split. */
 function hr10(score: (u: number, i: number) => number, train: readonly (readonly number[])[], test: Int32Array, numItems: number): number {
@@ -36,12 +37,9 @@ function hr10(score: (u: number, i: number) => number, train: readonly (readonly
   let n = 0;
   test.forEach((t, u) => {
     if (t < 0 || train[u]!.length === 0) return;
-    const seen = new Set(train[u]);
-    const x = score(u, t);
-    let rank = 0;
-    for (let i = 0; i < numItems; i++) if (i !== t && !seen.has(i) && score(u, i) > x) rank++;
+    const row = Float64Array.from({ length: numItems }, (_, i) => score(u, i));
     n++;
-    if (rank < 10) hits++;
+    if (rankInRow(row, t, new Set(train[u])) < 10) hits++;
   });
   return hits / n;
 }
