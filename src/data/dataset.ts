@@ -44,6 +44,13 @@ export interface DatasetInfo {
   source: string;
 }
 
+/** One named item labelling: `labels[i]` indexes `values` (every item has a label). */
+export interface ItemLabelSet {
+  readonly name: string;
+  readonly values: readonly string[];
+  readonly labels: Int32Array;
+}
+
 export interface Dataset {
   readonly info: DatasetInfo;
   readonly userIds: readonly string[];
@@ -51,6 +58,11 @@ export interface Dataset {
   /** Category index per item (into categoryNames), or null when the dataset has no categories. */
   readonly itemCategory: Int32Array | null;
   readonly categoryNames: readonly string[];
+  /**
+   * Optional further item labels beyond the category (for example colour, pattern), each a named
+   * set of values with one label per item. Encoders F and G learn one classification head per set.
+   */
+  readonly itemAttributes?: readonly ItemLabelSet[];
   readonly interactions: readonly Interaction[];
   readonly images: ImageSource;
   readonly split: Split;

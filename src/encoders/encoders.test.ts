@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { synthesizeCatalogue } from '../data/index.js';
 import { ResNetEncoder, extractFeatures, loadEncoder } from './resnet.js';
-import { trainEncoder, augment } from './train.js';
+import { trainEncoder, augment, encoderLabelSets } from './train.js';
 import { Rng } from '../core/rng.js';
 
 const tinyCfg = { widths: [8, 16], groups: 4, featureDim: 32, inputSize: 16 };
@@ -49,11 +49,20 @@ describe('resnet encoder', () => {
     const x = tf.randomUniform([3, 16, 16, 3]) as tf.Tensor4D;
     const ax = augment(x, new Rng(1));
     expect(ax.shape).toEqual([3, 16, 16, 3]);
+    // 'brightness' jitter scales the three channels of a pixel alike: hue is kept
+    const flat = tf.ones([1, 16, 16, 3]).mul(tf.tensor1d([0.2, 0.4, 0.6])) as tf.Tensor4D;
+    const bj = await augment(flat, new Rng(2), 'brightness').data();
+    expect(bj[1]! / bj[0]!).toBeCloseTo(2, 4);
+    expect(bj[2]! / bj[0]!).toBeCloseTo(3, 4);
     expect((await ax.max().data())[0]!).toBeLessThanOrEqual(1);
     const items = Array.from({ length: 64 }, (_, i) => i);
     const before = tf.memory().numTensors;
     const c = await trainEncoder(ds, 'victim', tinyCfg, { epochs: 4, batch: 32, items });
     expect(c.report.objective).toBe('classification');
+    // one head per label set the catalogue carries: category, colour, pattern
+    expect(Object.keys(c.report.headAccuracy)).toEqual(['category', 'colour', 'pattern']);
+    for (const a of Object.values(c.report.headAccuracy)) expect(a).toBeGreaterThanOrEqual(0);
+    expect(c.report.accuracy).toBe(c.report.headAccuracy.category);
     expect(c.report.lossCurve.at(-1)!).toBeLessThan(c.report.lossCurve[0]!);
     c.encoder.dispose();
     expect(tf.memory().numTensors).toBe(before);
@@ -62,5 +71,13 @@ describe('resnet encoder', () => {
     expect(s.report.lossCurve.at(-1)!).toBeLessThan(s.report.lossCurve[0]!);
     s.encoder.dispose();
     tf.dispose([x, ax]);
+  });
+
+  it('learns a head per item label set and refuses a label set of the wrong length', () => {
+    const ds = synthesizeCatalogue({ profile: 'tiny', seed: 1 });
+    expect(encoderLabelSets(ds).map((s) => `${s.name}:${s.values.length}`)).toEqual(['category:8', 'colour:14', 'pattern:6']);
+    expect(encoderLabelSets({ ...ds, itemCategory: null, itemAttributes: [] })).toEqual([]);
+    const bad = { ...ds, itemAttributes: [{ name: 'colour', values: ['a', 'b'], labels: new Int32Array(3) }] };
+    expect(() => encoderLabelSets(bad)).toThrow(/label set 'colour' has 3 labels for 300 items/);
   });
 });

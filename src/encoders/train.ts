@@ -1,13 +1,18 @@
 /**
- * Encoder training (spec section 4): category classification (cross-entropy through a linear head
- * on the features) for F and G; SimCLR InfoNCE for the semantic encoder C, positives being two random
- * augmentations (crop+resize, horizontal flip, brightness/colour jitter) of the same item.
+ * Encoder training (spec section 4): classification for F and G, the sum of one cross-entropy per
+ * item labelling the dataset carries (the category, plus any further label sets such as colour and
+ * pattern), each through its own linear head on the features; SimCLR InfoNCE for the semantic
+ * encoder C (and for F/G on datasets without labels), positives being two random augmentations
+ * (crop+resize, horizontal flip, brightness/colour jitter) of the same item.
+ *
+ * Why every label set: a category-only F learns to ignore colour and pattern, the looks that drive
+ * users' choices in a fashion catalogue, and VBPR then gains nothing from it (README, "Victims").
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import { InputError } from '../core/errors.js';
 import { Progress } from '../core/progress.js';
-import { loadImageBatch, type Dataset } from '../data/dataset.js';
+import { loadImageBatch, type Dataset, type ItemLabelSet } from '../data/dataset.js';
 import { DEFAULT_ENCODER_CONFIGS, ResNetEncoder, type ResNetConfig } from './resnet.js';
 import type { EncoderRole } from './encoder.js';
 
@@ -29,13 +34,30 @@ export interface EncoderTrainReport {
   role: EncoderRole;
   objective: 'classification' | 'contrastive';
   lossCurve: number[];
-  /** Training-set category accuracy of the linear head (classification only). */
+  /** Training-set accuracy of the category head (the first head; classification only). */
   accuracy: number;
+  /** Training-set accuracy of every head in the last epoch, by label set name (classification only). */
+  headAccuracy: Record<string, number>;
   seconds: number;
 }
 
-/** Random augmentation of a [0,1] NHWC batch (no gradient needed): crop+resize, flip, jitter. */
-export function augment(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
+/** The label sets a classification encoder learns: the category (if any), then `itemAttributes`. */
+export function encoderLabelSets(ds: Dataset): ItemLabelSet[] {
+  const sets: ItemLabelSet[] = [];
+  if (ds.itemCategory !== null && ds.categoryNames.length > 1) sets.push({ name: 'category', values: ds.categoryNames, labels: ds.itemCategory });
+  for (const a of ds.itemAttributes ?? []) {
+    if (a.labels.length !== ds.itemIds.length) throw new InputError(`item label set '${a.name}' has ${a.labels.length} labels for ${ds.itemIds.length} items`);
+    if (a.values.length > 1) sets.push(a);
+  }
+  return sets;
+}
+
+/**
+ * Random augmentation of a [0,1] NHWC batch (no gradient needed): crop+resize, flip, and a
+ * brightness jitter, per channel ('colour', SimCLR's colour jitter) or one factor for all channels
+ * ('brightness': keeps hue, so a colour label stays true).
+ */
+export function augment(x: tf.Tensor4D, rng: Rng, jitter: 'colour' | 'brightness' = 'colour'): tf.Tensor4D {
   const n = x.shape[0];
   const boxes: number[][] = [];
   for (let i = 0; i < n; i++) {
@@ -44,10 +66,10 @@ export function augment(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
     const x0 = rng.uniform(0, 1 - s);
     boxes.push(rng.bernoulli(0.5) ? [y0, x0 + s, y0 + s, x0] : [y0, x0, y0 + s, x0 + s]);
   }
-  const jitter = rng.uniformArray(n * 3, 0.85, 1.15);
+  const factors = rng.uniformArray(jitter === 'colour' ? n * 3 : n, 0.85, 1.15);
   return tf.tidy(() => {
     const crops = tf.image.cropAndResize(x, tf.tensor2d(boxes), tf.range(0, n, 1, 'int32') as tf.Tensor1D, [x.shape[1], x.shape[2]]);
-    return crops.mul(tf.tensor4d(jitter, [n, 1, 1, 3])).clipByValue(0, 1) as tf.Tensor4D;
+    return crops.mul(tf.tensor4d(factors, [n, 1, 1, jitter === 'colour' ? 3 : 1])).clipByValue(0, 1) as tf.Tensor4D;
   });
 }
 
@@ -60,38 +82,47 @@ export async function trainEncoder(ds: Dataset, role: EncoderRole, config: Parti
   const rng = new Rng(cfg.seed).fork(`train-${role}`);
   const targets = new Set(ds.targets);
   const items = o.items ? [...o.items] : ds.itemIds.map((_, i) => i).filter((i) => !targets.has(i));
-  const classify = !o.contrastive && role !== 'semantic' && ds.itemCategory !== null && ds.categoryNames.length > 1;
-  const nc = ds.categoryNames.length;
-  const headInit = tf.tensor2d(rng.fork('head').normalArray(cfg.featureDim * Math.max(1, nc), 1 / Math.sqrt(cfg.featureDim)), [cfg.featureDim, Math.max(1, nc)]);
-  const head = tf.variable(headInit);
-  headInit.dispose();
+  const labelSets = o.contrastive || role === 'semantic' ? [] : encoderLabelSets(ds);
+  const classify = labelSets.length > 0;
+  const heads = labelSets.map((set) => {
+    const init = tf.tensor2d(rng.fork(`head-${set.name}`).normalArray(cfg.featureDim * set.values.length, 1 / Math.sqrt(cfg.featureDim)), [cfg.featureDim, set.values.length]);
+    const head = tf.variable(init);
+    init.dispose();
+    return head;
+  });
   const opt = tf.train.adam(o.lr);
-  const vars = [...encoder.trainableVariables(), ...(classify ? [head] : [])];
+  const vars = [...encoder.trainableVariables(), ...heads];
   const lossCurve: number[] = [];
-  let correct = 0;
+  let correct = new Float64Array(labelSets.length);
   const progress = new Progress(`train encoder ${role}`, o.epochs * Math.ceil(items.length / o.batch));
   for (let e = 0; e < o.epochs; e++) {
     const order = rng.fork(`epoch${e}`).shuffle([...items]);
     const aug = rng.fork(`aug${e}`);
     let tot = 0;
-    correct = 0;
+    correct = new Float64Array(labelSets.length);
     for (let s = 0; s < order.length; s += o.batch) {
       const b = order.slice(s, s + o.batch);
       if (b.length < 2) continue;
       const x = await loadImageBatch(ds.images, b);
       let loss: tf.Scalar;
       if (classify) {
-        const y = tf.tensor1d(Int32Array.from(b, (i) => ds.itemCategory![i]!), 'int32');
-        const xa = augment(x, aug);
-        let logits: tf.Tensor | null = null;
+        const ys = labelSets.map((set) => tf.tensor1d(Int32Array.from(b, (i) => set.labels[i]!), 'int32'));
+        const xa = augment(x, aug, 'brightness');
+        const logits: tf.Tensor[] = [];
+        // L = sum over label sets of CE(head_k(F(x)), y_k)
         loss = opt.minimize(() => {
-          const l = encoder.encode(xa).matMul(head);
-          logits = tf.keep(l);
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(y, nc), l) as tf.Scalar;
+          const f = encoder.encode(xa);
+          let l = tf.scalar(0);
+          labelSets.forEach((set, k) => {
+            const z = f.matMul(heads[k]!);
+            logits.push(tf.keep(z));
+            l = l.add(tf.losses.softmaxCrossEntropy(tf.oneHot(ys[k]!, set.values.length), z));
+          });
+          return l as tf.Scalar;
         }, true, vars)!;
-        const pred = tf.tidy(() => tf.equal(logits!.argMax(1), y).sum());
-        correct += (await pred.data())[0]!;
-        tf.dispose([y, xa, logits!, pred]);
+        const hits = tf.tidy(() => tf.stack(logits.map((z, k) => tf.equal(z.argMax(1), ys[k]!).sum())));
+        (await hits.data()).forEach((h, k) => (correct[k]! += h));
+        tf.dispose([...ys, xa, ...logits, hits]);
       } else {
         // SimCLR NT-Xent: z = normalise(features) of two views; positives on the (i, i+n) pairs.
         const v1 = augment(x, aug);
@@ -116,6 +147,8 @@ export async function trainEncoder(ds: Dataset, role: EncoderRole, config: Parti
   }
   progress.finish();
   opt.dispose();
-  head.dispose();
-  return { encoder, report: { role, objective: classify ? 'classification' : 'contrastive', lossCurve, accuracy: classify ? correct / items.length : NaN, seconds: (Date.now() - t0) / 1000 } };
+  tf.dispose(heads);
+  const headAccuracy = Object.fromEntries(labelSets.map((set, k) => [set.name, correct[k]! / items.length]));
+  const accuracy = classify ? correct[0]! / items.length : NaN;
+  return { encoder, report: { role, objective: classify ? 'classification' : 'contrastive', lossCurve, accuracy, headAccuracy, seconds: (Date.now() - t0) / 1000 } };
 }

@@ -9,6 +9,14 @@ import path from 'node:path';
 import { configHash } from '../core/hash.js';
 import { writeDirAtomic } from '../core/fsutil.js';
 
+/**
+ * Bumped whenever what an artefact means changes without its config changing (the synthetic
+ * images, the encoders' objective, the victims' feature preprocessing), so that an old cache is
+ * never reused for new code. 2: coarser patterns with a visible main colour, F/G trained on every
+ * item label set, victims whiten their features.
+ */
+export const ARTEFACT_VERSION = 2;
+
 export interface CacheStats {
   hits: string[];
   misses: string[];
@@ -19,7 +27,7 @@ export class ArtefactCache {
   constructor(readonly root: string) {}
 
   key(stage: string, deps: unknown): { stage: string; hash: string; dir: string } {
-    const hash = configHash({ stage, deps });
+    const hash = configHash({ stage, deps, version: ARTEFACT_VERSION });
     return { stage, hash, dir: path.join(this.root, stage, hash) };
   }
 

@@ -45,10 +45,10 @@ describe('recommenders', () => {
     }
   });
 
-  it('VBPR and DeepStyle scores equal the section-3 formulas on fixed weights', async () => {
+  it('VBPR and DeepStyle scores equal the section-3 formulas on fixed weights (both feature preprocessings)', async () => {
     const { data, feats } = tinyData();
-    for (const kind of ['vbpr', 'deepstyle', 'bpr-mf'] as VictimKind[]) {
-      const m = createRecommender(kind, small);
+    for (const [kind, whitenDims] of [['vbpr', 0], ['deepstyle', 0], ['bpr-mf', 0], ['vbpr', 64], ['deepstyle', 64]] as [VictimKind, number][]) {
+      const m = createRecommender(kind, { ...small, whitenDims });
       await m.fit(data);
       const users = Int32Array.of(0, 5);
       const items = Int32Array.of(1, 21);
@@ -57,7 +57,18 @@ describe('recommenders', () => {
       const mean = (await tf.moments(feats, 0).mean.array()) as number[];
       const sd = (await tf.moments(feats, 0).variance.array()) as number[];
       const rms = Math.sqrt(sd.reduce((a, b) => a + b, 0)) + 1e-6;
-      const fn = (i: number) => F[i]!.map((x, d) => (x - mean[d]!) / rms);
+      // whitenDims 0: (f - mean) / sqrt(total variance); else the whitened features, whose
+      // covariance over the items is I/d (checked here), so the formula below uses them as f.
+      let white: number[][] | null = null;
+      if (whitenDims > 0) {
+        const w = m.preprocess(feats);
+        const dims = w.shape[1];
+        const cov = (await tf.tidy(() => w.sub(w.mean(0)).transpose().matMul(w.sub(w.mean(0))).div(w.shape[0])).array()) as number[][];
+        for (let a = 0; a < dims; a++) for (let b = 0; b < dims; b++) expect(cov[a]![b]!).toBeCloseTo(a === b ? 1 / dims : 0, 3);
+        white = (await w.array()) as number[][];
+        w.dispose();
+      }
+      const fn = (i: number) => white?.[i] ?? F[i]!.map((x, d) => (x - mean[d]!) / rms);
       const P = async (n: string) => (await m.param(n).array()) as any;
       for (const [a, u] of [...users].entries()) {
         for (const [b, i] of [...items].entries()) {

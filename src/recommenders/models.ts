@@ -4,9 +4,11 @@
  *   VBPR:      s = a + b_u + b_i + g_u.g_i + t_u.(E f_i) + b'.f_i
  *   DeepStyle: s = p_u.(E f_i - l_c(i) + q_i)
  *   AMR:       VBPR trained with L = L_BPR(f) + lambda L_BPR(f + Delta), Delta = eps g/||g||, g = dL/df.
- * Features are centred and scaled inside the model: (f - mean) / sqrt(total variance), i.e. unit expected norm, one global scale so that
- * low-variance (noise) dimensions are not amplified; a fixed affine map, so `scoreWithFeatures`
- * takes raw F(x) features and stays differentiable in them.
+ * Features are preprocessed inside the model by a fixed affine map fitted on the catalogue's
+ * item features at fit time:
+ * PCA whitening to at most `whitenDims` directions, each of variance 1/d (./whitening.ts), or with
+ * whitenDims 0 a centring and one global scale (unit expected norm). `scoreWithFeatures` takes raw
+ * F(x) features and stays differentiable in them.
  * Items with no training interaction (cold / target items) get their ID terms (b_i, g_i, q_i) set to
  * zero after fitting, so their score comes only from the visual terms.
  */
@@ -18,6 +20,7 @@ import { ConfigError, InputError } from '../core/errors.js';
 import { writeDirAtomic } from '../core/fsutil.js';
 import { Progress } from '../core/progress.js';
 import type { FitReport, Recommender, TrainingData, VictimKind } from './recommender.js';
+import { fitWhitening } from './whitening.js';
 
 export interface RecommenderConfig {
   /** Latent ID dimension K. */
@@ -39,6 +42,11 @@ export interface RecommenderConfig {
   amrLambda: number;
   /** AMR: plain VBPR epochs before the adversarial term switches on (as in the AMR paper). */
   amrWarmup: number;
+  /**
+   * Visual models: PCA-whiten the item features to at most this many directions (./whitening.ts);
+   * 0 = only centre them and divide by one global scale.
+   */
+  whitenDims: number;
 }
 
 /**
@@ -61,6 +69,7 @@ export const DEFAULT_RECOMMENDER_CONFIG: RecommenderConfig = {
   amrEps: 0.1,
   amrLambda: 1,
   amrWarmup: 4,
+  whitenDims: 64,
 };
 
 const PARAMS: Record<VictimKind, string[]> = {
@@ -100,16 +109,19 @@ export class LatentRecommender implements Recommender {
   readonly visual: boolean;
   readonly config: RecommenderConfig;
   private vars = new Map<string, tf.Variable>();
-  /** Raw item features (numItems x D), feature mean / std (1 x D). */
+  /** Raw item features (numItems x D); the feature map f -> (f - fMean) fProj, or (f - fMean) / fStd. */
   private feats: tf.Tensor2D | null = null;
   private fMean: tf.Tensor2D | null = null;
   private fStd: tf.Tensor2D | null = null;
+  private fProj: tf.Tensor2D | null = null;
   private itemCat: Int32Array | null = null;
   private catT: tf.Tensor1D | null = null;
   private seen: Set<number>[] = [];
   numUsers = 0;
   numItems = 0;
   featureDim = 0;
+  /** Dimension of the preprocessed features the visual terms see (E and b' have this many rows). */
+  visualDim = 0;
   numCategories = 0;
 
   constructor(
@@ -137,7 +149,7 @@ export class LatentRecommender implements Recommender {
 
   private shapes(): Record<string, number[]> {
     const { k, kVisual } = this.config;
-    const [U, I, D, C] = [this.numUsers, this.numItems, this.featureDim, Math.max(1, this.numCategories)];
+    const [U, I, D, C] = [this.numUsers, this.numItems, this.visualDim, Math.max(1, this.numCategories)];
     return { a: [1], bu: [U], bi: [I], P: [U, k], Q: [I, k], gu: [U, k], gi: [I, k], tu: [U, kVisual], E: [D, this.kind === 'deepstyle' ? k : kVisual], bp: [D], L: [C, k] };
   }
 
@@ -147,7 +159,7 @@ export class LatentRecommender implements Recommender {
       const shape = sh[name]!;
       const n = shape.reduce((a, b) => a * b, 1);
       const zero = ['a', 'bu', 'bi', 'bp'].includes(name) || name === 'L';
-      const std = name === 'E' ? 1 / Math.sqrt(this.featureDim) : 0.01;
+      const std = name === 'E' ? 1 / Math.sqrt(Math.max(1, this.visualDim)) : 0.01;
       const init = tf.tensor(zero ? new Float32Array(n) : rng.fork(name).normalArray(n, std), shape);
       this.vars.set(name, tf.variable(init, true, `${this.kind}-${name}-${nextVarId++}`));
       init.dispose();
@@ -170,9 +182,16 @@ export class LatentRecommender implements Recommender {
     this.feats = tf.keep(features.clone());
   }
 
-  /** Centred, globally scaled features (section 3 terms use these as f). */
+  /** The fitted feature preprocessing applied to raw features (items x D -> items x visualDim). */
+  preprocess(features: tf.Tensor2D): tf.Tensor2D {
+    if (!this.fMean) throw new Error(`recommender ${this.kind}: no feature preprocessing (not a fitted visual model)`);
+    return tf.tidy(() => this.norm(features));
+  }
+
+  /** Preprocessed features (section 3 terms use these as f): whitened, or centred and globally scaled. */
   private norm(f: tf.Tensor2D): tf.Tensor2D {
-    return f.sub(this.fMean!).div(this.fStd!);
+    const centred: tf.Tensor2D = f.sub(this.fMean!);
+    return this.fProj ? tf.matMul(centred, this.fProj) : centred.div(this.fStd!);
   }
 
   /** Scores of aligned (user, item) pairs with normalised item features fn (B x D). */
@@ -211,10 +230,18 @@ export class LatentRecommender implements Recommender {
       this.featureDim = d.itemFeatures.shape[1];
       this.checkFeatures(d.itemFeatures, d.numItems, `${this.kind} fit`);
       this.setFeaturesInternal(d.itemFeatures);
-      const { mean, variance } = tf.moments(d.itemFeatures, 0, true);
-      this.fMean = tf.keep(mean as tf.Tensor2D);
-      this.fStd = tf.keep(tf.tidy(() => tf.onesLike(variance).mul(variance.sum().sqrt().add(1e-6))) as tf.Tensor2D);
-      variance.dispose();
+      if (cfg.whitenDims > 0) {
+        const w = fitWhitening(d.itemFeatures, { maxDims: Math.round(cfg.whitenDims), seed: cfg.seed });
+        this.fMean = tf.keep(w.mean);
+        this.fProj = tf.keep(w.projection);
+        this.visualDim = w.projection.shape[1];
+      } else {
+        const { mean, variance } = tf.moments(d.itemFeatures, 0, true);
+        this.fMean = tf.keep(mean as tf.Tensor2D);
+        this.fStd = tf.keep(tf.tidy(() => tf.onesLike(variance).mul(variance.sum().sqrt().add(1e-6))) as tf.Tensor2D);
+        variance.dispose();
+        this.visualDim = this.featureDim;
+      }
     }
     if (this.kind === 'deepstyle') {
       if (!d.itemCategory) throw new InputError('DeepStyle needs item categories (l_c(i)); the dataset has none');
@@ -407,7 +434,7 @@ export class LatentRecommender implements Recommender {
 
   async save(dir: string): Promise<void> {
     const named: [string, tf.Tensor][] = [...this.vars];
-    if (this.feats) named.push(['__feats', this.feats], ['__fMean', this.fMean!], ['__fStd', this.fStd!]);
+    if (this.feats) named.push(['__feats', this.feats], ['__fMean', this.fMean!], this.fProj ? ['__fProj', this.fProj] : ['__fStd', this.fStd!]);
     const tensors: SavedConfig['tensors'] = [];
     const chunks: Float32Array[] = [];
     let offset = 0;
@@ -456,19 +483,21 @@ export class LatentRecommender implements Recommender {
       if (t.name === '__feats') m.feats = x as tf.Tensor2D;
       else if (t.name === '__fMean') m.fMean = x as tf.Tensor2D;
       else if (t.name === '__fStd') m.fStd = x as tf.Tensor2D;
+      else if (t.name === '__fProj') m.fProj = x as tf.Tensor2D;
       else {
         m.vars.set(t.name, tf.variable(x, true, `${cfg.kind}-${t.name}-${nextVarId++}`));
         x.dispose();
       }
     }
+    m.visualDim = m.fProj ? m.fProj.shape[1] : m.featureDim;
     return m;
   }
 
   dispose(): void {
     tf.dispose([...this.vars.values()]);
     this.vars.clear();
-    tf.dispose([this.feats, this.fMean, this.fStd, this.catT].filter((x) => x !== null) as tf.Tensor[]);
-    this.feats = this.fMean = this.fStd = null;
+    tf.dispose([this.feats, this.fMean, this.fStd, this.fProj, this.catT].filter((x) => x !== null) as tf.Tensor[]);
+    this.feats = this.fMean = this.fStd = this.fProj = null;
     this.catT = null;
   }
 }

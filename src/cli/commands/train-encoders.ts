@@ -29,7 +29,8 @@ export function registerTrainEncodersCommands(program: Command): void {
       for (const role of roles) {
         const { encoder, report } = await trainEncoder(ds, role, seed ? { seed: seed * 1000 + ROLES.indexOf(role) } : {}, { epochs });
         await encoder.save(path.join(o.out, role));
-        console.log(`${role}: ${report.objective}, ${report.seconds.toFixed(1)} s, loss ${report.lossCurve.at(-1)!.toFixed(3)} -> ${path.join(o.out, role)}`);
+        const heads = Object.entries(report.headAccuracy).map(([k, a]) => `${k} ${(100 * a).toFixed(1)}%`);
+        console.log(`${role}: ${report.objective}, ${report.seconds.toFixed(1)} s, loss ${report.lossCurve.at(-1)!.toFixed(3)}${heads.length ? `, training accuracy ${heads.join(', ')}` : ''} -> ${path.join(o.out, role)}`);
         encoder.dispose();
       }
     });

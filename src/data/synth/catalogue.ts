@@ -81,7 +81,7 @@ export const PROFILE_PARAMS: Record<CatalogueProfile, CatalogueParams> = {
     activitySigma: 0.6,
     minPerUser: 2,
     maxPerUser: 200,
-    numSegments: 12,
+    numSegments: 40,
     tasteNoise: 0.6,
     categorySharpness: 1.6,
     colourSharpness: 1.4,
@@ -236,7 +236,7 @@ function drawAttributes(rng: Rng, nCat: number, category: number): ItemAttribute
     dx: rng.uniform(-0.05, 0.05),
     dy: rng.uniform(-0.04, 0.04),
     rotation: rng.uniform(-0.08, 0.08),
-    patternFreq: rng.uniform(5, 9),
+    patternFreq: rng.uniform(3, 5.5), // coarse enough to survive the encoders' 32-px input
     patternPhase: rng.next(),
     jitter: [rng.uniform(0.9, 1.08), rng.uniform(0.9, 1.08), rng.uniform(0.9, 1.08)],
     background: [bgBase + tint, bgBase, bgBase - tint],
@@ -394,6 +394,11 @@ export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
     itemIds,
     itemCategory: cats,
     categoryNames: CATEGORIES.slice(0, nCat),
+    // The looks users' tastes are defined on, as labels a platform's catalogue would carry.
+    itemAttributes: [
+      { name: 'colour', values: COLOURS.map((c) => c.name), labels: Int32Array.from(attributes, (a) => a.colour) },
+      { name: 'pattern', values: [...PATTERNS], labels: Int32Array.from(attributes, (a) => a.pattern) },
+    ],
     interactions,
     images: new SynthImageSource(attributes, p.imageSize, p.imageCache),
     split,

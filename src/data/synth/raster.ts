@@ -246,27 +246,31 @@ function inside(pr: Prim, x: number, y: number): boolean {
   }
 }
 
+/**
+ * Where the pattern colour shows. The main colour always covers most of the garment (the pattern
+ * colour about 20-35%), so an item's main colour, the one users' tastes are defined on, is visible.
+ */
 function patternMask(pattern: number, u: number, v: number, freq: number, phase: number): boolean {
+  const frac = (t: number): number => t - Math.floor(t);
   switch (PATTERNS[pattern]) {
     case 'solid':
       return false;
     case 'stripes':
-      return ((Math.floor(v * freq + phase) % 2) + 2) % 2 === 1;
-    case 'pinstripes': {
-      const t = u * freq * 1.5 + phase;
-      return t - Math.floor(t) < 0.28;
-    }
+      return frac(v * freq + phase) < 0.35;
+    case 'pinstripes':
+      return frac(u * freq * 1.5 + phase) < 0.2;
     case 'checks':
-      return ((((Math.floor(u * freq + phase) + Math.floor(v * freq + phase)) % 2) + 2) % 2) === 1;
+      // gingham-like: two sets of thin bands, the pattern colour where either shows (~32%).
+      return frac(u * freq + phase) < 0.18 || frac(v * freq + phase) < 0.18;
     case 'dots': {
       const a = u * freq + phase,
         b = v * freq + phase + 0.5 * (Math.floor(u * freq + phase) % 2);
-      const fu = a - Math.floor(a) - 0.5,
-        fv = b - Math.floor(b) - 0.5;
+      const fu = frac(a) - 0.5,
+        fv = frac(b) - 0.5;
       return fu * fu + fv * fv < 0.07;
     }
     case 'diagonal':
-      return ((Math.floor((u + v) * freq * 0.8 + phase) % 2) + 2) % 2 === 1;
+      return frac((u + v) * freq * 0.8 + phase) < 0.35;
     default:
       return false;
   }
