@@ -57,6 +57,7 @@ describe('folder format', () => {
     expect(back.itemIds).toEqual(ds.itemIds);
     expect(back.categoryNames).toEqual(ds.categoryNames);
     expect(Array.from(back.itemCategory!)).toEqual(Array.from(ds.itemCategory!));
+    expect(back.itemAttributes!.map((a) => [a.name, a.values, Array.from(a.labels)])).toEqual(ds.itemAttributes!.map((a) => [a.name, a.values, Array.from(a.labels)]));
     expect(back.interactions).toEqual(ds.interactions);
     expect(back.split).toEqual(ds.split);
     expect(back.targets).toEqual(ds.targets);
@@ -252,6 +253,29 @@ describe('folder format', () => {
     await fs.rm(path.join(dir2, 'images', 'i0.png'));
     await fs.symlink(outside, path.join(dir2, 'images', 'i0.png'));
     expect((await readErr(dir2)).message).toMatch(/item 'i0'.*escapes the dataset folder/);
+  });
+
+  it('reads item attribute columns only when dataset.json declares them; names the bad item and line', async () => {
+    const dir = await copy();
+    const meta = path.join(dir, 'dataset.json');
+    const items = path.join(dir, 'items.csv');
+    const json = JSON.parse(await fs.readFile(meta, 'utf8'));
+    expect(Object.keys(json.attributes)).toEqual(['colour', 'pattern']);
+    // undeclared: the column is ignored with a warning
+    const { attributes, ...rest } = json;
+    await fs.writeFile(meta, JSON.stringify(rest));
+    const warnings: string[] = [];
+    const plain = await readDatasetFolder(dir, { onWarning: (w) => warnings.push(w) });
+    expect(plain.itemAttributes).toBeUndefined();
+    expect(warnings.join('\n')).toContain('column(s) colour, pattern ignored');
+    // a value outside the declared list, and a declared column that is missing
+    await fs.writeFile(meta, JSON.stringify({ ...rest, attributes: { ...attributes, colour: ['red'] } }));
+    const e = await readErr(dir);
+    expect(e.message).toMatch(/items\.csv \(line \d+\): item 'i\d+' has colour '\w+', which is not among the values dataset\.json attributes\.colour lists/);
+    await fs.writeFile(meta, JSON.stringify({ ...rest, attributes: { ...attributes, fabric: ['silk'] } }));
+    expect((await readErr(dir)).message).toContain("declares the item attribute 'fabric' but items.csv has no such column");
+    await fs.rm(items);
+    expect((await readErr(dir)).message).toContain('declares item attributes (colour, pattern, fabric) but the folder has no items.csv');
   });
 
   it('works without items.csv, dataset.json and targets.txt (targets = cold items)', async () => {

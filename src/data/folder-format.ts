@@ -3,10 +3,13 @@
  *
  *   interactions.csv     header `user,item[,timestamp]` (extra columns ignored), or
  *   interactions.jsonl   one {"user","item","timestamp"?} object per line
- *   items.csv            optional, header `item[,category]`: the item list (and its order)
+ *   items.csv            optional, header `item[,category][,<attribute>...]`: the item list (and its
+ *                        order); an extra column is an item attribute (e.g. colour) when
+ *                        dataset.json `attributes` declares it, and is ignored with a warning otherwise
  *   images/<item>.png|jpg|jpeg|webp   one image per item, decoded lazily to RGB [0,1] at a fixed size
  *   targets.txt          optional, one item id per line ('#' comments and blank lines ignored)
- *   dataset.json         optional: name, profile, seed, imageSize, categories, counts
+ *   dataset.json         optional: name, profile, seed, imageSize, categories, attributes
+ *                        ({"colour": ["red", ...]}: column name -> its values, in label order), counts
  *
  * Image modes: 8-bit RGB is read as is. Greyscale, greyscale+alpha and RGBA images are converted to
  * RGB (alpha flattened onto white, the product-shot background) with one warning naming the modes
@@ -22,7 +25,7 @@ import { InputError } from '../core/errors.js';
 import { writeDirAtomic } from '../core/fsutil.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
-import { CachedImageSource, type Dataset, type ImageSource, type Interaction } from './dataset.js';
+import { CachedImageSource, type Dataset, type ImageSource, type Interaction, type ItemLabelSet } from './dataset.js';
 import { encodePngRgb } from './png.js';
 import { itemsWithoutTraining, leaveOneOutSplit } from './split.js';
 
@@ -39,6 +42,8 @@ export interface DatasetJson {
   source?: string;
   imageSize?: number;
   categories?: string[];
+  /** Item attribute columns of items.csv and their values (label order). */
+  attributes?: Record<string, string[]>;
   counts?: { users: number; items: number; interactions: number; targets: number };
 }
 
@@ -342,6 +347,11 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
     if (meta.seed !== undefined && !Number.isFinite(meta.seed)) throw new InputError(`seed must be a number, got ${JSON.stringify(meta.seed)}`, at('dataset.json'));
     if (meta.categories !== undefined && !(Array.isArray(meta.categories) && meta.categories.every((c) => typeof c === 'string')))
       throw new InputError('categories must be a list of strings', at('dataset.json'));
+    if (
+      meta.attributes !== undefined &&
+      !(typeof meta.attributes === 'object' && meta.attributes !== null && !Array.isArray(meta.attributes) && Object.values(meta.attributes).every((v) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')))
+    )
+      throw new InputError('attributes must map each attribute column name to a non-empty list of strings', at('dataset.json'));
   }
   const size = opts.imageSize ?? meta.imageSize ?? DEFAULT_IMAGE_SIZE;
 
@@ -361,6 +371,8 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
   const itemIndex = new Map<string, number>();
   const itemIds: string[] = [];
   const itemCats: (string | undefined)[] = [];
+  const attributeNames = Object.keys(meta.attributes ?? {});
+  const itemAttributes: ItemLabelSet[] = [];
   const itemsFile = at('items.csv');
   const hasItems = await exists(itemsFile);
   if (hasItems) {
@@ -372,6 +384,14 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
     const ii = cols.indexOf('item'),
       ci = cols.indexOf('category');
     if (ii < 0) throw new InputError(`missing header: the first line must name the columns 'item[,category]', got '${ls[0]!.slice(0, 60)}'`, itemsFile, 1);
+    for (const a of attributeNames)
+      if (!cols.includes(a.toLowerCase())) throw new InputError(`dataset.json declares the item attribute '${a}' but items.csv has no such column`, itemsFile, 1);
+    const ignored = head.filter((h, k) => k !== ii && k !== ci && !attributeNames.some((a) => a.toLowerCase() === cols[k]));
+    if (ignored.length > 0) warn(`${itemsFile}: column(s) ${ignored.join(', ')} ignored (not declared as item attributes in dataset.json)`);
+    const attrCols = attributeNames.map((a) => {
+      const values = meta.attributes![a]!;
+      return { name: a, col: cols.indexOf(a.toLowerCase()), values, index: new Map(values.map((v, k) => [v, k])), labels: [] as number[] };
+    });
     for (let n = 1; n < ls.length; n++) {
       if (ls[n]!.trim() === '') continue;
       const f = parseCsvLine(ls[n]!);
@@ -383,11 +403,19 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
       itemIndex.set(id, itemIds.length);
       itemIds.push(id);
       itemCats.push(ci >= 0 && f[ci] !== '' ? f[ci] : undefined);
+      for (const a of attrCols) {
+        const k = a.index.get(f[a.col]!);
+        if (k === undefined)
+          throw new InputError(`item '${id}' has ${a.name} '${f[a.col]}', which is not among the values dataset.json attributes.${a.name} lists`, itemsFile, n + 1);
+        a.labels.push(k);
+      }
     }
+    for (const a of attrCols) itemAttributes.push({ name: a.name, values: a.values, labels: Int32Array.from(a.labels) });
     if (itemIds.length === 0) throw new InputError('no items (only a header)', itemsFile);
     for (const r of raw)
       if (!itemIndex.has(r.item)) throw new InputError(`unknown item '${r.item}' (not listed in items.csv)`, interFile, r.line);
   } else {
+    if (attributeNames.length > 0) throw new InputError(`declares item attributes (${attributeNames.join(', ')}) but the folder has no items.csv to hold them`, at('dataset.json'));
     for (const r of raw)
       if (!itemIndex.has(r.item)) {
         itemIndex.set(r.item, itemIds.length);
@@ -553,6 +581,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
     itemIds,
     itemCategory,
     categoryNames,
+    ...(itemAttributes.length > 0 ? { itemAttributes } : {}),
     interactions,
     images,
     split,
@@ -597,9 +626,14 @@ export async function writeDatasetFolder(ds: Dataset, dir: string, opts: WriteFo
     }
     await fs.writeFile(path.join(tmp, 'interactions.csv'), inter.join('\n') + '\n');
     const cat = ds.itemCategory;
-    const items: string[] = [cat ? 'item,category' : 'item'];
-    for (let i = 0; i < ds.itemIds.length; i++)
-      items.push(cat ? `${csvField(ds.itemIds[i]!)},${csvField(ds.categoryNames[cat[i]!] ?? String(cat[i]))}` : csvField(ds.itemIds[i]!));
+    const attrs = ds.itemAttributes ?? [];
+    const items: string[] = [['item', ...(cat ? ['category'] : []), ...attrs.map((a) => csvField(a.name))].join(',')];
+    for (let i = 0; i < ds.itemIds.length; i++) {
+      const row = [csvField(ds.itemIds[i]!)];
+      if (cat) row.push(csvField(ds.categoryNames[cat[i]!] ?? String(cat[i])));
+      for (const a of attrs) row.push(csvField(a.values[a.labels[i]!]!));
+      items.push(row.join(','));
+    }
     await fs.writeFile(path.join(tmp, 'items.csv'), items.join('\n') + '\n');
     if (ds.targets.length > 0) await fs.writeFile(path.join(tmp, 'targets.txt'), ds.targets.map((t) => ds.itemIds[t]).join('\n') + '\n');
     const users = new Set(ds.interactions.map((it) => it.user)).size;
@@ -611,6 +645,7 @@ export async function writeDatasetFolder(ds: Dataset, dir: string, opts: WriteFo
       source: ds.info.source,
       imageSize: ds.images.size,
       ...(cat ? { categories: [...ds.categoryNames] } : {}),
+      ...(attrs.length > 0 ? { attributes: Object.fromEntries(attrs.map((a) => [a.name, [...a.values]])) } : {}),
       counts: { users, items: ds.itemIds.length, interactions: ds.interactions.length, targets: ds.targets.length },
     };
     await fs.writeFile(path.join(tmp, 'dataset.json'), JSON.stringify(json, null, 2) + '\n');

@@ -187,7 +187,8 @@ export function demoConfig(profile: 'tiny' | 'default'): Record<string, unknown>
     name: `AUV-Fusion demo (${profile} synthetic catalogue)`,
     dataset: `synth:${profile}:1`,
     seeds: [1, 2, 3],
-    encoders: { victim: { epochs: 2 }, surrogate: { epochs: 2 }, semantic: { epochs: 2 } },
+    // F and G learn three label sets (category, colour, pattern); 4 epochs reach most of what 8 do.
+    encoders: { victim: { epochs: 4 }, surrogate: { epochs: 4 }, semantic: { epochs: 2 } },
     victimConfig: tiny ? { epochs: 15 } : {},
     surrogate: tiny ? { epochs: 10 } : { epochs: 15 },
     evalUsers: tiny ? 0 : 1000,

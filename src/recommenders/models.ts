@@ -34,7 +34,10 @@ export interface RecommenderConfig {
   /** Evaluate validation HR@10 every `evalEvery` epochs; stop after `patience` evaluations without gain. */
   evalEvery: number;
   patience: number;
-  /** Users sampled for the validation HR@10 (0 = all). */
+  /**
+   * Users sampled for the validation HR@10 (0 = all). All by default: with 500 of 2000 users the
+   * early stop followed noise (one VBPR seed stopped at epoch 10 with test HR@10 0.068, 0.095 with all).
+   */
   evalUsers: number;
   seed: number;
   /** AMR adversarial budget and weight. */
@@ -64,7 +67,7 @@ export const DEFAULT_RECOMMENDER_CONFIG: RecommenderConfig = {
   epochs: 40,
   evalEvery: 2,
   patience: 3,
-  evalUsers: 500,
+  evalUsers: 0,
   seed: 1,
   amrEps: 0.1,
   amrLambda: 1,
