@@ -245,7 +245,7 @@ describe('folder format', () => {
     const dir = await copy();
     const items = path.join(dir, 'items.csv');
     const ls = (await fs.readFile(items, 'utf8')).trim().split('\n');
-    await fs.writeFile(items, [...ls, '../../etc/passwd,hat'].join('\n'));
+    await fs.writeFile(items, [...ls, '../../etc/passwd,hat,red,solid'].join('\n'));
     expect((await readErr(dir)).message).toMatch(/items\.csv \(line 12\): item id '\.\.\/\.\.\/etc\/passwd' escapes the dataset folder/);
     const dir2 = await copy();
     const outside = path.join(base, 'outside.png');
