@@ -79,5 +79,7 @@ describe('resnet encoder', () => {
     expect(encoderLabelSets({ ...ds, itemCategory: null, itemAttributes: [] })).toEqual([]);
     const bad = { ...ds, itemAttributes: [{ name: 'colour', values: ['a', 'b'], labels: new Int32Array(3) }] };
     expect(() => encoderLabelSets(bad)).toThrow(/label set 'colour' has 3 labels for 300 items/);
+    const outOfRange = { ...ds, itemAttributes: [{ name: 'colour', values: ['a', 'b'], labels: new Int32Array(300).fill(2, 7, 8) }] };
+    expect(() => encoderLabelSets(outOfRange)).toThrow(/item 'i007' has colour label 2, outside the 2 values/);
   });
 });

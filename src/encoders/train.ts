@@ -34,7 +34,7 @@ export interface EncoderTrainReport {
   role: EncoderRole;
   objective: 'classification' | 'contrastive';
   lossCurve: number[];
-  /** Training-set accuracy of the category head (the first head; classification only). */
+  /** Training-set accuracy of the first head (the category's, when the dataset has categories; classification only). */
   accuracy: number;
   /** Training-set accuracy of every head in the last epoch, by label set name (classification only). */
   headAccuracy: Record<string, number>;
@@ -47,6 +47,8 @@ export function encoderLabelSets(ds: Dataset): ItemLabelSet[] {
   if (ds.itemCategory !== null && ds.categoryNames.length > 1) sets.push({ name: 'category', values: ds.categoryNames, labels: ds.itemCategory });
   for (const a of ds.itemAttributes ?? []) {
     if (a.labels.length !== ds.itemIds.length) throw new InputError(`item label set '${a.name}' has ${a.labels.length} labels for ${ds.itemIds.length} items`);
+    const bad = a.labels.findIndex((l) => !(l >= 0 && l < a.values.length));
+    if (bad >= 0) throw new InputError(`item '${ds.itemIds[bad]}' has ${a.name} label ${a.labels[bad]}, outside the ${a.values.length} values of that label set`);
     if (a.values.length > 1) sets.push(a);
   }
   return sets;
