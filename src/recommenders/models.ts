@@ -123,9 +123,12 @@ export class LatentRecommender implements Recommender {
   numUsers = 0;
   numItems = 0;
   featureDim = 0;
-  /** Dimension of the preprocessed features the visual terms see (E and b' have this many rows). */
-  visualDim = 0;
   numCategories = 0;
+
+  /** Dimension of the preprocessed features the visual terms see (E and b' have this many rows). */
+  get visualDim(): number {
+    return this.fProj ? this.fProj.shape[1] : this.featureDim;
+  }
 
   constructor(
     readonly kind: VictimKind,
@@ -237,13 +240,11 @@ export class LatentRecommender implements Recommender {
         const w = fitWhitening(d.itemFeatures, { maxDims: Math.round(cfg.whitenDims), seed: cfg.seed });
         this.fMean = tf.keep(w.mean);
         this.fProj = tf.keep(w.projection);
-        this.visualDim = w.projection.shape[1];
       } else {
         const { mean, variance } = tf.moments(d.itemFeatures, 0, true);
         this.fMean = tf.keep(mean as tf.Tensor2D);
         this.fStd = tf.keep(tf.tidy(() => tf.onesLike(variance).mul(variance.sum().sqrt().add(1e-6))) as tf.Tensor2D);
         variance.dispose();
-        this.visualDim = this.featureDim;
       }
     }
     if (this.kind === 'deepstyle') {
@@ -492,7 +493,6 @@ export class LatentRecommender implements Recommender {
         x.dispose();
       }
     }
-    m.visualDim = m.fProj ? m.fProj.shape[1] : m.featureDim;
     return m;
   }
 
