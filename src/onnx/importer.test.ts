@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { importOnnx } from './importer.js';
+import { importOnnx, supportedOps } from './importer.js';
 import { OnnxGraphBuilder } from './builder.js';
 import { tinyResNetOnnx, tinyVitOnnx, tinyDecoderOnnx } from './testmodels.js';
 import { Rng } from '../core/rng.js';
@@ -110,6 +110,26 @@ describe('importOnnx', () => {
     expect(Array.from(y.dataSync())).toEqual([1 * 1 + 2 * 0.5, -2 + 2 * 0.25, 3 - 2]);
     tf.dispose([xt, y]);
     m.dispose();
+  });
+
+  it('supports exactly the operators of its handler table, and nothing an object inherits', async () => {
+    expect(supportedOps()).toEqual([
+      'Abs', 'Add', 'And', 'AveragePool', 'BatchNormalization', 'Cast', 'Ceil', 'Clip', 'Concat', 'Constant',
+      'ConstantOfShape', 'Conv', 'ConvTranspose', 'Cos', 'Div', 'Dropout', 'Elu', 'Equal', 'Erf', 'Exp',
+      'Expand', 'Flatten', 'Floor', 'Gather', 'Gelu', 'Gemm', 'GlobalAveragePool', 'GlobalMaxPool', 'Greater',
+      'GroupNormalization', 'HardSigmoid', 'HardSwish', 'Identity', 'InstanceNormalization',
+      'LayerNormalization', 'LeakyRelu', 'Less', 'Log', 'LogSoftmax', 'MatMul', 'Max', 'MaxPool', 'Mean',
+      'Min', 'Mul', 'Neg', 'Not', 'Or', 'PRelu', 'Pad', 'Pow', 'Range', 'Reciprocal', 'ReduceL2', 'ReduceMax',
+      'ReduceMean', 'ReduceMin', 'ReduceProd', 'ReduceSum', 'ReduceSumSquare', 'Relu', 'Reshape', 'Resize',
+      'Selu', 'Shape', 'Sigmoid', 'Sign', 'Sin', 'Size', 'Slice', 'Softmax', 'Softplus', 'Split', 'Sqrt',
+      'Squeeze', 'Sub', 'Sum', 'Tanh', 'Tile', 'Transpose', 'Unsqueeze', 'Upsample', 'Where',
+    ]);
+    for (const op of ['toString', 'constructor', 'hasOwnProperty']) {
+      const b = new OnnxGraphBuilder();
+      b.node(op, [b.input('x', [1, 4])], {}, ['y'], 'odd');
+      b.output('y');
+      await expect(importOnnx(b.build())).rejects.toThrow(new RegExp(`unsupported ONNX operator '${op}'`));
+    }
   });
 
   it('names the op type and node of an unsupported operator', async () => {
