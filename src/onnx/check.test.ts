@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { checkOnnxAgainstOrt } from './check.js';
-import { tinyVitOnnx } from './testmodels.js';
+import { tinyVitOnnx } from '../../test/onnx/testmodels.js';
 
 describe('checkOnnxAgainstOrt', () => {
   it('reports per-output agreement with onnxruntime, symbolic batch filled in', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OnnxImageEncoder } from './encoder.js';
-import { tinyResNetOnnx } from './testmodels.js';
+import { tinyResNetOnnx } from '../../test/onnx/testmodels.js';
 import { Rng } from '../core/rng.js';
 
 describe('OnnxImageEncoder', () => {
@@ -40,7 +40,7 @@ describe('OnnxImageEncoder', () => {
     let x = x0.clone();
     const eps = 8 / 255, alpha = 2 / 255;
     for (let k = 0; k < 3; k++) {
-      const g = tf.grad((xx: tf.Tensor4D) => loss(xx))(x);
+      const g = tf.grad((xx: tf.Tensor) => loss(xx as tf.Tensor4D))(x);
       const next = tf.tidy(() => {
         const step = tf.sub(x, tf.mul(tf.sign(g), alpha)); // descend: move features towards the target
         return tf.clipByValue(tf.minimum(tf.maximum(step, tf.sub(x0, eps)), tf.add(x0, eps)), 0, 1) as tf.Tensor4D;

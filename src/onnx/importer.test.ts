@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { importOnnx, supportedOps } from './importer.js';
 import { OnnxGraphBuilder } from './builder.js';
-import { tinyResNetOnnx, tinyVitOnnx, tinyDecoderOnnx } from './testmodels.js';
+import { tinyResNetOnnx, tinyVitOnnx, tinyDecoderOnnx } from '../../test/onnx/testmodels.js';
 import { Rng } from '../core/rng.js';
 import { DT, decodeModel, encodeModel } from './proto.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -3,4 +3,3 @@ export { importOnnx, supportedOps, type OnnxModel, type OnnxValueInfo } from './
 export { OnnxGraphBuilder, tensorProto, type AttrValue } from './builder.js';
 export { OnnxImageEncoder, OnnxEncoderConfigSchema, type OnnxEncoderConfig } from './encoder.js';
 export { checkOnnxAgainstOrt, type OnnxCheckOptions, type OnnxCheckResult } from './check.js';
-export { tinyResNetOnnx, tinyVitOnnx, tinyDecoderOnnx, resnet18Onnx } from './testmodels.js';

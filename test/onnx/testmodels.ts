@@ -2,9 +2,9 @@
  * Small ONNX models built with OnnxGraphBuilder: the test networks of the importer (a ResNet-style
  * block, a ViT-style block, a VAE-decoder-style block). Weights come from a seeded Rng.
  */
-import { Rng } from '../core/rng.js';
-import { OnnxGraphBuilder } from './builder.js';
-import { DT } from './proto.js';
+import { Rng } from '../../src/core/rng.js';
+import { OnnxGraphBuilder } from '../../src/onnx/builder.js';
+import { DT } from '../../src/onnx/proto.js';
 
 function randn(rng: Rng, n: number, scale: number): Float32Array {
   const a = new Float32Array(n);
