@@ -70,7 +70,7 @@ const samples = tf.tidy(() => tf.clipByValue(model.decode(ddimSample(model, zN, 
 
 // 4. PNG grid: rows = originals, reconstructions, round trips, samples (first 8 each)
 const take = (t: tf.Tensor4D): Float32Array[] => {
-  const d = t.dataSync();
+  const d = t.dataSync() as Float32Array;
   return Array.from({ length: Math.min(8, t.shape[0]) }, (_, k) => d.slice(k * per, (k + 1) * per));
 };
 const gridFile = arg('grid', 'assets/diffusion/default/preview.png')!;
