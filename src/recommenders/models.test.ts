@@ -31,6 +31,12 @@ function tinyData(seed = 1): { data: TrainingData; feats: tf.Tensor2D } {
 }
 
 const KINDS: VictimKind[] = ['bpr-mf', 'vbpr', 'deepstyle', 'amr'];
+const PARAMS: Record<VictimKind, string[]> = {
+  'bpr-mf': ['bi', 'P', 'Q'],
+  vbpr: ['a', 'bu', 'bi', 'gu', 'gi', 'tu', 'E', 'bp'],
+  amr: ['a', 'bu', 'bi', 'gu', 'gi', 'tu', 'E', 'bp'],
+  deepstyle: ['P', 'Q', 'E', 'L'],
+};
 const small = { k: 4, kVisual: 3, epochs: 3, batch: 32, evalEvery: 1, lr: 0.01 };
 
 describe('recommenders', () => {
@@ -115,6 +121,33 @@ describe('recommenders', () => {
       }
       m.dispose();
     }
+    feats.dispose();
+  });
+
+  it('each victim has one score formula: the training pairs (pairScore) equal scoreWithFeatures', async () => {
+    const { data, feats } = tinyData();
+    const rng = new Rng(9);
+    const users = Int32Array.from({ length: 40 }, () => rng.int(30));
+    const items = Int32Array.from({ length: 40 }, (_, k) => (k < 3 ? 21 + k : rng.int(24))); // cold targets too
+    for (const kind of KINDS)
+      for (const whitenDims of [0, 64]) {
+        const m = createRecommender(kind, { ...small, whitenDims });
+        await m.fit(data);
+        // every parameter random (BPR leaves a and b_u at zero: they cancel in s(u,i) - s(u,j))
+        for (const name of PARAMS[kind]) {
+          const x = m.param(name);
+          x.assign(tf.tensor(rng.normalArray(x.size, 0.5), x.shape));
+        }
+        const pairs = (await m.scorePairs(users, items).data()) as Float32Array;
+        const full = (await m.scoreWithFeatures(users, items, tf.gather(feats, tf.tensor1d(items, 'int32')) as tf.Tensor2D).data()) as Float32Array;
+        const n = users.length;
+        const diag = Array.from({ length: n }, (_, k) => full[k * n + k]!);
+        const scale = Math.max(...diag.map(Math.abs));
+        expect(scale).toBeGreaterThan(0.1);
+        pairs.forEach((p, k) => expect(Math.abs(p - diag[k]!)).toBeLessThan(1e-5 * scale + 1e-6));
+        expect(() => m.scorePairs(Int32Array.of(0, 1), Int32Array.of(2))).toThrow(/pairs must align/);
+        m.dispose();
+      }
     feats.dispose();
   });
 

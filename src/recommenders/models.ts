@@ -108,6 +108,28 @@ export function sampleNegative(rng: Rng, pool: readonly number[], seen: Readonly
   return j;
 }
 
+/** A term of a score: per user (broadcast over items), per item, or a user-item dot product. */
+type ScoreTerm = { side: 'user' | 'item'; value: tf.Tensor } | { side: 'dot'; user: tf.Tensor; item: tf.Tensor };
+const userTerm = (value: tf.Tensor): ScoreTerm => ({ side: 'user', value });
+const itemTerm = (value: tf.Tensor): ScoreTerm => ({ side: 'item', value });
+const dotTerm = (user: tf.Tensor, item: tf.Tensor): ScoreTerm => ({ side: 'dot', user, item });
+
+/**
+ * Users x items scores from terms over U user rows and I item rows: the dot products as one
+ * matMul of the concatenated factors, plus the item terms as a row and the user terms as a column.
+ */
+function scoreMatrix(terms: readonly ScoreTerm[]): tf.Tensor2D {
+  const dots = terms.filter((t): t is Extract<ScoreTerm, { side: 'dot' }> => t.side === 'dot');
+  const sum = (side: 'user' | 'item'): tf.Tensor | null =>
+    terms.reduce<tf.Tensor | null>((acc, t) => (t.side !== side ? acc : acc ? acc.add(t.value) : t.value), null);
+  const cat = (xs: tf.Tensor[]): tf.Tensor2D => (xs.length === 1 ? xs[0]! : tf.concat(xs, 1)) as tf.Tensor2D;
+  let s: tf.Tensor2D = tf.matMul(cat(dots.map((t) => t.user)), cat(dots.map((t) => t.item)).transpose());
+  const itemSum = sum('item'), userSum = sum('user');
+  if (itemSum) s = s.add(itemSum.reshape([1, -1]));
+  if (userSum) s = s.add(userSum.reshape([-1, 1]));
+  return s;
+}
+
 export class LatentRecommender implements Recommender {
   readonly visual: boolean;
   readonly config: RecommenderConfig;
@@ -200,27 +222,37 @@ export class LatentRecommender implements Recommender {
     return this.fProj ? tf.matMul(centred, this.fProj) : centred.div(this.fStd!);
   }
 
+  /**
+   * The victim's score formula (section 3, as in this file's header), written once: its terms in
+   * the formula's order, over gathered user rows `u` and item rows `i` with preprocessed item
+   * features fn (one row per item of `i`). `pairScore` sums them for aligned pairs (training),
+   * `scoreWithFeatures` for every user x item (scoring); a test checks that the two agree.
+   */
+  private scoreTerms(u: tf.Tensor1D, i: tf.Tensor1D, fn: tf.Tensor2D | null): ScoreTerm[] {
+    const rows = (name: string, idx: tf.Tensor1D): tf.Tensor => tf.gather(this.v(name), idx);
+    switch (this.kind) {
+      case 'bpr-mf': // b_i + p_u.q_i
+        return [itemTerm(rows('bi', i)), dotTerm(rows('P', u), rows('Q', i))];
+      case 'vbpr':
+      case 'amr': // a + b_u + b_i + g_u.g_i + t_u.(E f_i) + b'.f_i
+        return [
+          itemTerm(rows('bi', i)),
+          userTerm(rows('bu', u)),
+          userTerm(this.v('a')),
+          dotTerm(rows('gu', u), rows('gi', i)),
+          dotTerm(rows('tu', u), tf.matMul(fn!, this.v('E'))),
+          itemTerm(tf.matMul(fn!, this.v('bp').reshape([-1, 1])).reshape([-1])),
+        ];
+      case 'deepstyle': // p_u.(E f_i - l_c(i) + q_i)
+        return [dotTerm(rows('P', u), tf.matMul(fn!, this.v('E')).sub(tf.gather(this.v('L'), tf.gather(this.catT!, i))).add(rows('Q', i)))];
+    }
+  }
+
   /** Scores of aligned (user, item) pairs with normalised item features fn (B x D). */
   private pairScore(u: tf.Tensor1D, i: tf.Tensor1D, fn: tf.Tensor2D | null): tf.Tensor1D {
-    switch (this.kind) {
-      case 'bpr-mf':
-        return tf.gather(this.v('bi'), i).add(tf.gather(this.v('P'), u).mul(tf.gather(this.v('Q'), i)).sum(1));
-      case 'vbpr':
-      case 'amr': {
-        const vis = tf.matMul(fn!, this.v('E'));
-        return tf
-          .gather(this.v('bi'), i)
-          .add(tf.gather(this.v('bu'), u))
-          .add(this.v('a'))
-          .add(tf.gather(this.v('gu'), u).mul(tf.gather(this.v('gi'), i)).sum(1))
-          .add(tf.gather(this.v('tu'), u).mul(vis).sum(1))
-          .add(tf.matMul(fn!, this.v('bp').reshape([-1, 1])).reshape([-1]));
-      }
-      case 'deepstyle': {
-        const item = tf.matMul(fn!, this.v('E')).sub(tf.gather(this.v('L'), tf.gather(this.catT!, i))).add(tf.gather(this.v('Q'), i));
-        return tf.gather(this.v('P'), u).mul(item).sum(1);
-      }
-    }
+    const value = (t: ScoreTerm): tf.Tensor => (t.side === 'dot' ? t.user.mul(t.item).sum(1) : t.value);
+    const [first, ...rest] = this.scoreTerms(u, i, fn);
+    return rest.reduce((acc, t) => acc.add(value(t)), value(first!)) as tf.Tensor1D;
   }
 
   async fit(d: TrainingData): Promise<FitReport> {
@@ -388,31 +420,21 @@ export class LatentRecommender implements Recommender {
     return tf.tidy(() => this.scoreWithFeatures(users, items, tf.gather(this.feats!, tf.tensor1d(items, 'int32'))));
   }
 
+  /** Scores of aligned pairs, s(users[k], items[k]), on the fitted features: the form BPR trains on. */
+  scorePairs(users: Int32Array, items: Int32Array): tf.Tensor1D {
+    if (users.length !== items.length) throw new InputError(`scorePairs: ${users.length} users for ${items.length} items (pairs must align)`);
+    for (const i of items) if (i < 0 || i >= this.numItems) throw new InputError(`item index ${i} out of range (model has ${this.numItems} items)`);
+    for (const u of users) if (u < 0 || u >= this.numUsers) throw new InputError(`user index ${u} out of range (model has ${this.numUsers} users)`);
+    return tf.tidy(() => {
+      const it = tf.tensor1d(items, 'int32');
+      return this.pairScore(tf.tensor1d(users, 'int32'), it, this.visual ? this.norm(tf.gather(this.feats!, it)) : null);
+    });
+  }
+
   scoreWithFeatures(users: Int32Array, items: Int32Array, features: tf.Tensor2D): tf.Tensor2D {
     if (this.visual) this.checkFeatures(features, items.length, `${this.kind} scoreWithFeatures`);
     for (const u of users) if (u < 0 || u >= this.numUsers) throw new InputError(`user index ${u} out of range (model has ${this.numUsers} users)`);
-    return tf.tidy(() => {
-      const ut = tf.tensor1d(users, 'int32');
-      const it = tf.tensor1d(items, 'int32');
-      switch (this.kind) {
-        case 'bpr-mf':
-          return tf.matMul(tf.gather(this.v('P'), ut), tf.gather(this.v('Q'), it).transpose()).add(tf.gather(this.v('bi'), it).reshape([1, -1])) as tf.Tensor2D;
-        case 'vbpr':
-        case 'amr': {
-          const fn = this.norm(features);
-          const uv = tf.concat([tf.gather(this.v('gu'), ut), tf.gather(this.v('tu'), ut)], 1);
-          const iv = tf.concat([tf.gather(this.v('gi'), it), tf.matMul(fn, this.v('E'))], 1).transpose();
-          const ib = tf.gather(this.v('bi'), it).add(tf.matMul(fn, this.v('bp').reshape([-1, 1])).reshape([-1]));
-          const ub = tf.gather(this.v('bu'), ut).add(this.v('a'));
-          return tf.matMul(uv, iv).add(ib.reshape([1, -1])).add(ub.reshape([-1, 1])) as tf.Tensor2D;
-        }
-        case 'deepstyle': {
-          const fn = this.norm(features);
-          const item = tf.matMul(fn, this.v('E')).sub(tf.gather(this.v('L'), tf.gather(this.catT!, it))).add(tf.gather(this.v('Q'), it));
-          return tf.matMul(tf.gather(this.v('P'), ut), item.transpose()) as tf.Tensor2D;
-        }
-      }
-    });
+    return tf.tidy(() => scoreMatrix(this.scoreTerms(tf.tensor1d(users, 'int32'), tf.tensor1d(items, 'int32'), this.visual ? this.norm(features) : null)));
   }
 
   setItemFeatures(features: tf.Tensor2D): void {
