@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageEncoder } from '../encoders/encoder.js';
+import { cosineRows } from '../core/similarity.js';
 
 export interface SsimOptions {
   sigma?: number;
@@ -195,14 +196,7 @@ export function l2(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Per-image cosine similarity of the features of two NHWC batches under `encoder` (the semantic C). */
 export function semanticSimilarity(encoder: ImageEncoder, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const fa = encoder.encode(a);
-    const fb = encoder.encode(b);
-    const dot = fa.mul(fb).sum(1);
-    const na = fa.square().sum(1).sqrt();
-    const nb = fb.square().sum(1).sqrt();
-    return dot.div(na.mul(nb).maximum(1e-12)) as tf.Tensor1D;
-  });
+  return tf.tidy(() => cosineRows(encoder.encode(a), encoder.encode(b)));
 }
 
 export interface ImagePairMetrics {
