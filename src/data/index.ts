@@ -1,6 +1,7 @@
 /** The data layer: dataset contract, split, synthetic catalogue, folder format. */
 export * from './dataset.js';
 export { leaveOneOutSplit, itemsWithoutTraining, type SplitOptions } from './split.js';
+export { negativePool, sampleNegative } from './negatives.js';
 export {
   synthesizeCatalogue,
   catalogueParams,

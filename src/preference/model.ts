@@ -19,6 +19,7 @@ import { ConfigError, InputError } from '../core/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
+import { negativePool, sampleNegative } from '../data/negatives.js';
 import { knnGraph, lightGcn, propagate, toTensorGraph, userItemGraph, userMeanGraph, type TensorGraph } from './graph.js';
 
 export const PreferenceConfigSchema = z
@@ -217,8 +218,7 @@ export class PreferenceEncoder {
         pos.push(i);
       }
     }
-    const negPool: number[] = [];
-    for (let i = 0; i < numItems; i++) if (!data.excludedNegatives?.has(i)) negPool.push(i);
+    const negPool = negativePool(numItems, data.excludedNegatives);
     if (pos.length === 0) throw new InputError('the surrogate recommender needs at least one training interaction');
     if (negPool.length < 2) throw new InputError('the surrogate recommender needs at least two items to sample negatives from');
 
@@ -242,9 +242,7 @@ export class PreferenceEncoder {
           const u = posUser[e]!;
           bu[q - lo] = u;
           bi[q - lo] = pos[e]!;
-          let j = negPool[sampler.int(negPool.length)]!;
-          for (let tries = 0; tries < 20 && userSets[u]!.has(j); tries++) j = negPool[sampler.int(negPool.length)]!;
-          bj[q - lo] = j;
+          bj[q - lo] = sampleNegative(sampler, negPool, userSets[u]!, 20);
         }
         const l = opt.minimize(() =>
           tf.tidy(() => {

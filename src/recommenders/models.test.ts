@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { Rng } from '../core/rng.js';
-import { createRecommender, loadRecommender, negativePool, sampleNegative, type LatentRecommender } from './models.js';
+import { createRecommender, loadRecommender, type LatentRecommender } from './models.js';
 import type { TrainingData, VictimKind } from './recommender.js';
 
 /** Tiny synthetic data: 3 clusters of items; users buy items of their cluster; features reveal cluster. */
@@ -40,17 +40,6 @@ const PARAMS: Record<VictimKind, string[]> = {
 const small = { k: 4, kVisual: 3, epochs: 3, batch: 32, evalEvery: 1, lr: 0.01 };
 
 describe('recommenders', () => {
-  it('BPR negative pool never contains excluded items and sampling avoids seen items', () => {
-    const pool = negativePool(10, new Set([3, 7]));
-    expect(pool).not.toContain(3);
-    expect(pool).not.toContain(7);
-    const rng = new Rng(2);
-    for (let t = 0; t < 500; t++) {
-      const j = sampleNegative(rng, pool, new Set([0, 1]));
-      expect([0, 1, 3, 7]).not.toContain(j);
-    }
-  });
-
   it('VBPR and DeepStyle scores equal the section-3 formulas on fixed weights (both feature preprocessings)', async () => {
     const { data, feats } = tinyData();
     for (const [kind, whitenDims] of [['vbpr', 0], ['deepstyle', 0], ['bpr-mf', 0], ['vbpr', 64], ['deepstyle', 64]] as [VictimKind, number][]) {

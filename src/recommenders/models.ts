@@ -21,6 +21,7 @@ import { writeDirAtomic } from '../core/fsutil.js';
 import { Progress } from '../core/progress.js';
 import type { FitReport, Recommender, TrainingData, VictimKind } from './recommender.js';
 import { fitWhitening } from './whitening.js';
+import { negativePool, sampleNegative } from '../data/negatives.js';
 
 export interface RecommenderConfig {
   /** Latent ID dimension K. */
@@ -91,21 +92,6 @@ interface SavedConfig {
   featureDim: number;
   numCategories: number;
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
-}
-
-/** Items BPR may sample as negatives: all but `excluded` (the attack targets). */
-export function negativePool(numItems: number, excluded: ReadonlySet<number>): number[] {
-  const pool: number[] = [];
-  for (let i = 0; i < numItems; i++) if (!excluded.has(i)) pool.push(i);
-  if (pool.length === 0) throw new InputError('every item is excluded from negative sampling');
-  return pool;
-}
-
-/** A negative for a user: uniform over the pool, re-drawn (up to 100 times) while it is a seen item. */
-export function sampleNegative(rng: Rng, pool: readonly number[], seen: ReadonlySet<number>): number {
-  let j = rng.pick(pool);
-  for (let t = 0; t < 100 && seen.has(j); t++) j = rng.pick(pool);
-  return j;
 }
 
 /** A term of a score: per user (broadcast over items), per item, or a user-item dot product. */
@@ -290,6 +276,7 @@ export class LatentRecommender implements Recommender {
     d.train.forEach((l, u) => l.forEach((i) => pairs.push([u, i])));
     if (pairs.length === 0) throw new InputError('no training interactions');
     const negPool = negativePool(d.numItems, d.excludedNegatives);
+    if (negPool.length === 0) throw new InputError('every item is excluded from negative sampling');
     const opt = tf.train.adam(cfg.lr);
     const varList = [...this.vars.values()];
     const lossCurve: number[] = [];
