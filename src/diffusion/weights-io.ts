@@ -3,7 +3,6 @@
  * (little-endian float32 or float16). Written atomically; float16 halves the shipped checkpoint.
  */
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/fsutil.js';
@@ -31,7 +30,7 @@ export function toHalf(value: number): number {
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -46,7 +45,6 @@ export function toHalf(value: number): number {
   let half = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
   if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  e = half >>> 10;
   return sign | half;
 }
 
@@ -130,8 +128,4 @@ export function assignVariables(vars: ReadonlyMap<string, tf.Variable>, values: 
       throw new InputError(`parameter '${prefix + name}' has shape ${t.shape.join('x')}, the model expects ${v.shape.join('x')}`, file);
     v.assign(t);
   }
-}
-
-export function tensorsDir(dir: string, name: string): string {
-  return path.join(dir, name);
 }
