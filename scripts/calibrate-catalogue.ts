@@ -22,7 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/core/engine.js';
-import { synthesizeCatalogue, type CatalogueProfile } from '../src/data/index.js';
+import { synthesizeCatalogue, tasteAffinity, type CatalogueProfile } from '../src/data/index.js';
 import { attributeVector } from '../src/data/synth/catalogue.js';
 import { extractFeatures, loadEncoder } from '../src/encoders/resnet.js';
 import { createRecommender } from '../src/recommenders/models.js';
@@ -73,11 +73,7 @@ async function main(): Promise<void> {
   console.log(`${profile} seed ${seed} ${overridesJson}: ${ds.interactions.length} interactions, ${active}/${nItems} items interacted, median per item ${[...counts].filter((c) => c > 0).sort((a, b) => a - b)[Math.floor(active / 2)]}`);
   const p = ds.params;
   const pop = (i: number): number => Math.pow(ds.popularity[i]!, p.popularityBias);
-  const aff = (u: number, i: number): number => {
-    const t = ds.tastes[u]!;
-    const a = ds.attributes[i]!;
-    return t.category[a.category]! * t.colour[a.colour]! * t.pattern[a.pattern]!;
-  };
+  const aff = tasteAffinity(ds)!;
   console.log(`oracle HR@10 ${hr10((u, i) => aff(u, i) * pop(i), ds.split.train, ds.split.test, nItems).toFixed(3)}  popularity-only ${hr10((_u, i) => counts[i]!, ds.split.train, ds.split.test, nItems).toFixed(3)}`);
   // 'attributes': the generator's one-hot (category | colour | pattern) vectors, a perfect encoder
   const nCat = ds.categoryNames.length;

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/core/engine.js';
-import { synthesizeCatalogue, type CatalogueProfile } from '../src/data/index.js';
+import { synthesizeCatalogue, tasteAffinity, type CatalogueProfile } from '../src/data/index.js';
 import { extractFeatures } from '../src/encoders/resnet.js';
 import { trainEncoder } from '../src/encoders/train.js';
 import { createRecommender } from '../src/recommenders/models.js';
@@ -38,11 +38,7 @@ async function main(): Promise<void> {
   const feats = await extractFeatures(enc.victim!.encoder, ds.images, all, 256);
   console.log(`F features ${feats.shape.join('x')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  const affinity = (u: number, i: number) => {
-    const t = ds.tastes[u]!;
-    const a = ds.attributes[i]!;
-    return t.category[a.category]! * t.colour[a.colour]! * t.pattern[a.pattern]!;
-  };
+  const affinity = tasteAffinity(ds)!;
   const users = ds.userIds.map((_, u) => u).filter((u) => ds.split.train[u]!.length > 0);
   console.log('\nvictim      train s  epochs  HR@10   NDCG@10  AUC     coldAUC  target HR@5 (clean)  full-ranking s');
   for (const kind of ['bpr-mf', 'vbpr', 'deepstyle', 'amr'] as VictimKind[]) {

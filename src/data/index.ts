@@ -4,6 +4,8 @@ export { leaveOneOutSplit, itemsWithoutTraining, type SplitOptions } from './spl
 export { negativePool, sampleNegative } from './negatives.js';
 export {
   synthesizeCatalogue,
+  isSynthDataset,
+  tasteAffinity,
   catalogueParams,
   attributeVector,
   SynthImageSource,

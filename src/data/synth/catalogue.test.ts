@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { synthesizeCatalogue, attributeVector, catalogueParams } from './catalogue.js';
+import { synthesizeCatalogue, attributeVector, catalogueParams, isSynthDataset, tasteAffinity } from './catalogue.js';
+import type { Dataset } from '../dataset.js';
 import { CATEGORIES } from './raster.js';
 import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
@@ -160,6 +161,28 @@ describe('synthetic catalogue', () => {
     const outB = likes.filter((_, u) => !buyers.has(u));
     expect(inB.length).toBeGreaterThan(0);
     expect(mean(inB)).toBeGreaterThan(1.5 * mean(outB));
+  });
+
+  it('owns its ground truth: tasteAffinity is the taste product and ranks bought items above the rest', () => {
+    const ds = tiny();
+    const aff = tasteAffinity(ds)!;
+    const [u, i] = [7, 42];
+    const a = ds.attributes[i]!;
+    expect(aff(u, i)).toBe(ds.tastes[u]!.category[a.category]! * ds.tastes[u]!.colour[a.colour]! * ds.tastes[u]!.pattern[a.pattern]!);
+    // mean affinity of each user's training items vs all items: interactions follow taste
+    let above = 0, users = 0;
+    ds.split.train.forEach((items, user) => {
+      if (items.length === 0) return;
+      users++;
+      const mine = items.reduce((acc, it) => acc + aff(user, it), 0) / items.length;
+      const all = ds.itemIds.reduce((acc, _, it) => acc + aff(user, it), 0) / ds.itemIds.length;
+      if (mine > all) above++;
+    });
+    expect(above / users).toBeGreaterThan(0.8);
+    const { tastes: _t, attributes: _a, popularity: _p, params: _q, ...plain } = ds;
+    expect(isSynthDataset(ds)).toBe(true);
+    expect(isSynthDataset(plain as Dataset)).toBe(false);
+    expect(tasteAffinity(plain as Dataset)).toBeUndefined();
   });
 
   it('validates overrides', () => {

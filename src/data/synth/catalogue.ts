@@ -135,6 +135,26 @@ export interface SynthDataset extends Dataset {
   readonly popularity: Float64Array;
 }
 
+/** Whether a dataset is a synthetic catalogue carrying the generator's ground truth. */
+export function isSynthDataset(ds: Dataset): ds is SynthDataset {
+  const d = ds as Partial<SynthDataset>;
+  return Array.isArray(d.tastes) && Array.isArray(d.attributes) && d.popularity instanceof Float64Array;
+}
+
+/**
+ * The generator's taste affinity of user u for item i, P(category) P(colour) P(pattern) under u's
+ * taste (the ground truth interactions are drawn from, before popularity); undefined for a dataset
+ * that is not a synthetic catalogue.
+ */
+export function tasteAffinity(ds: Dataset): ((u: number, i: number) => number) | undefined {
+  if (!isSynthDataset(ds)) return undefined;
+  return (u, i) => {
+    const t = ds.tastes[u]!;
+    const a = ds.attributes[i]!;
+    return t.category[a.category]! * t.colour[a.colour]! * t.pattern[a.pattern]!;
+  };
+}
+
 /** Renders catalogue items on demand, with an optional bounded in-memory cache. */
 export class SynthImageSource implements ImageSource {
   readonly hasPixels = true;
