@@ -22,6 +22,7 @@ import { Progress } from '../core/progress.js';
 import type { FitReport, Recommender, TrainingData, VictimKind } from './recommender.js';
 import { fitWhitening } from './whitening.js';
 import { negativePool, sampleNegative } from '../data/negatives.js';
+import { dotTerm, itemTerm, pairSum, scoreMatrix, userTerm, type ScoreTerm } from './score-terms.js';
 
 export interface RecommenderConfig {
   /** Latent ID dimension K. */
@@ -92,28 +93,6 @@ interface SavedConfig {
   featureDim: number;
   numCategories: number;
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
-}
-
-/** A term of a score: per user (broadcast over items), per item, or a user-item dot product. */
-type ScoreTerm = { side: 'user' | 'item'; value: tf.Tensor } | { side: 'dot'; user: tf.Tensor; item: tf.Tensor };
-const userTerm = (value: tf.Tensor): ScoreTerm => ({ side: 'user', value });
-const itemTerm = (value: tf.Tensor): ScoreTerm => ({ side: 'item', value });
-const dotTerm = (user: tf.Tensor, item: tf.Tensor): ScoreTerm => ({ side: 'dot', user, item });
-
-/**
- * Users x items scores from terms over U user rows and I item rows: the dot products as one
- * matMul of the concatenated factors, plus the item terms as a row and the user terms as a column.
- */
-function scoreMatrix(terms: readonly ScoreTerm[]): tf.Tensor2D {
-  const dots = terms.filter((t): t is Extract<ScoreTerm, { side: 'dot' }> => t.side === 'dot');
-  const sum = (side: 'user' | 'item'): tf.Tensor | null =>
-    terms.reduce<tf.Tensor | null>((acc, t) => (t.side !== side ? acc : acc ? acc.add(t.value) : t.value), null);
-  const cat = (xs: tf.Tensor[]): tf.Tensor2D => (xs.length === 1 ? xs[0]! : tf.concat(xs, 1)) as tf.Tensor2D;
-  let s: tf.Tensor2D = tf.matMul(cat(dots.map((t) => t.user)), cat(dots.map((t) => t.item)).transpose());
-  const itemSum = sum('item'), userSum = sum('user');
-  if (itemSum) s = s.add(itemSum.reshape([1, -1]));
-  if (userSum) s = s.add(userSum.reshape([-1, 1]));
-  return s;
 }
 
 export class LatentRecommender implements Recommender {
@@ -236,9 +215,7 @@ export class LatentRecommender implements Recommender {
 
   /** Scores of aligned (user, item) pairs with normalised item features fn (B x D). */
   private pairScore(u: tf.Tensor1D, i: tf.Tensor1D, fn: tf.Tensor2D | null): tf.Tensor1D {
-    const value = (t: ScoreTerm): tf.Tensor => (t.side === 'dot' ? t.user.mul(t.item).sum(1) : t.value);
-    const [first, ...rest] = this.scoreTerms(u, i, fn);
-    return rest.reduce((acc, t) => acc.add(value(t)), value(first!)) as tf.Tensor1D;
+    return pairSum(this.scoreTerms(u, i, fn));
   }
 
   async fit(d: TrainingData): Promise<FitReport> {
