@@ -277,14 +277,9 @@ export function catalogueParams(profile: CatalogueProfile, overrides: Partial<Ca
   return p;
 }
 
-export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
-  const p = catalogueParams(opts.profile, opts.overrides);
-  const root = new Rng(opts.seed);
-  const nCat = p.numCategories,
-    nCol = COLOURS.length,
-    nPat = PATTERNS.length;
-
-  // Items: categories balanced (shuffled round-robin), attributes, latent popularity.
+/** Items: categories balanced (shuffled round-robin), attributes, latent popularity. */
+function drawItems(p: CatalogueParams, root: Rng): { cats: Int32Array; attributes: ItemAttributes[]; popularity: Float64Array } {
+  const nCat = p.numCategories;
   const itemRng = root.fork('items');
   const cats = new Int32Array(p.numItems);
   for (let i = 0; i < p.numItems; i++) cats[i] = i % nCat;
@@ -295,8 +290,12 @@ export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
   const popRng = itemRng.fork('popularity');
   const popularity = new Float64Array(p.numItems);
   for (let i = 0; i < p.numItems; i++) popularity[i] = Math.exp(p.popularitySigma * popRng.normal());
+  return { cats, attributes, popularity };
+}
 
-  // Targets: cold-start items spread across categories (round-robin over categories).
+/** Targets: cold-start items spread across categories (round-robin over categories), sorted. */
+function pickTargets(p: CatalogueParams, root: Rng, cats: Int32Array): number[] {
+  const nCat = p.numCategories;
   const targetRng = root.fork('targets');
   const byCat: number[][] = Array.from({ length: nCat }, () => []);
   for (let i = 0; i < p.numItems; i++) byCat[cats[i]!]!.push(i);
@@ -309,15 +308,22 @@ export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
     }
     if (round > p.numItems) break;
   }
-  targets.sort((a, b) => a - b);
-  const isTarget = new Uint8Array(p.numItems);
-  for (const t of targets) {
-    isTarget[t] = 1;
-    popularity[t] = 0;
-  }
+  return targets.sort((a, b) => a - b);
+}
 
-  // Cells (category, colour, pattern): non-target items and their cumulative popularity^bias.
-  const nCells = nCat * nCol * nPat;
+/** Non-target items per (category, colour, pattern) cell and overall, with cumulative popularity^bias. */
+interface PopularityCells {
+  cellItems: number[][];
+  cellCum: Float64Array[];
+  cellMass: number[];
+  allItems: number[];
+  allCum: Float64Array;
+}
+
+function popularityCells(p: CatalogueParams, attributes: readonly ItemAttributes[], popularity: Float64Array, isTarget: Uint8Array): PopularityCells {
+  const nCol = COLOURS.length,
+    nPat = PATTERNS.length;
+  const nCells = p.numCategories * nCol * nPat;
   const cellOf = (a: ItemAttributes): number => (a.category * nCol + a.colour) * nPat + a.pattern;
   const cellItems: number[][] = Array.from({ length: nCells }, () => []);
   for (let i = 0; i < p.numItems; i++) if (!isTarget[i]) cellItems[cellOf(attributes[i]!)]!.push(i);
@@ -335,13 +341,16 @@ export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
     let s = 0;
     allItems.forEach((i, k) => (allCum[k] = s += Math.pow(popularity[i]!, p.popularityBias)));
   }
+  return { cellItems, cellCum, cellMass, allItems, allCum };
+}
 
-  // User tastes around style segments.
+/** User tastes around style segments. */
+function drawTastes(p: CatalogueParams, root: Rng): UserTaste[] {
   const tasteRng = root.fork('tastes');
   const protos = Array.from({ length: p.numSegments }, () => ({
-    c: tasteRng.normalArray(nCat),
-    col: tasteRng.normalArray(nCol),
-    pat: tasteRng.normalArray(nPat),
+    c: tasteRng.normalArray(p.numCategories),
+    col: tasteRng.normalArray(COLOURS.length),
+    pat: tasteRng.normalArray(PATTERNS.length),
   }));
   const tastes: UserTaste[] = new Array(p.numUsers);
   for (let u = 0; u < p.numUsers; u++) {
@@ -357,11 +366,18 @@ export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
       pattern: softmax(jitter(s.pat), p.patternSharpness),
     };
   }
+  return tastes;
+}
 
-  // Interactions: per user, n ~ lognormal; each pick: explore (popularity) or taste cell x popularity.
+/** Interactions: per user, n ~ lognormal; each pick: explore (popularity) or taste cell x popularity. */
+function drawInteractions(p: CatalogueParams, root: Rng, tastes: readonly UserTaste[], cells: PopularityCells): Interaction[] {
+  const { cellItems, cellCum, cellMass, allItems, allCum } = cells;
+  const nCat = p.numCategories,
+    nCol = COLOURS.length,
+    nPat = PATTERNS.length;
   const interRng = root.fork('interactions');
   const interactions: Interaction[] = [];
-  const userCellCum = new Float64Array(nCells);
+  const userCellCum = new Float64Array(nCat * nCol * nPat);
   const nonTarget = allItems.length;
   const t0 = 1_600_000_000;
   for (let u = 0; u < p.numUsers; u++) {
@@ -396,6 +412,24 @@ export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
       interactions.push({ user: u, item, timestamp: time });
     }
   }
+  return interactions;
+}
+
+/** A synthetic catalogue: items, cold targets, user tastes and taste-driven interactions, all from one seed. */
+export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
+  const p = catalogueParams(opts.profile, opts.overrides);
+  const root = new Rng(opts.seed);
+  const nCat = p.numCategories;
+  const { cats, attributes, popularity } = drawItems(p, root);
+  const targets = pickTargets(p, root, cats);
+  const isTarget = new Uint8Array(p.numItems);
+  for (const t of targets) {
+    isTarget[t] = 1;
+    popularity[t] = 0;
+  }
+  const cells = popularityCells(p, attributes, popularity, isTarget);
+  const tastes = drawTastes(p, root);
+  const interactions = drawInteractions(p, root, tastes, cells);
 
   const split: Split = leaveOneOutSplit(p.numUsers, interactions, { rng: root.fork('split') });
   const pad = (n: number): number => String(n - 1).length;
