@@ -73,154 +73,197 @@ export function diffusionItemSplit(numItems: number, cfg: Pick<DiffusionTrainCon
   return { holdout: order.slice(0, nHold).sort((a, b) => a - b), pool: order.slice(nHold, nHold + cfg.maxImages) };
 }
 
-/** Train (or resume training) on `ds`; the final model is written to `outDir`. */
-export async function trainDiffusion(ds: Dataset, cfg: DiffusionTrainConfig, opts: DiffusionTrainOptions): Promise<DiffusionTrainResult> {
-  const rng = new Rng(cfg.seed).fork('diffusion-train');
-  const size = cfg.model.imageSize;
-  if (ds.images.size !== size) throw new Error(`diffusion config imageSize ${size} differs from the dataset's ${ds.images.size}px images`);
-  const { holdout, pool } = diffusionItemSplit(ds.itemIds.length, cfg);
+/** One training run: the model, its optimisers, the training images and the mutable progress. */
+interface TrainRun {
+  cfg: DiffusionTrainConfig;
+  opts: DiffusionTrainOptions;
+  rng: Rng;
+  model: LatentDiffusion;
+  vaeOpt: ReturnType<typeof fastAdam>;
+  unetOpt: ReturnType<typeof fastAdam>;
+  ckptDir: string;
+  state: TrainState;
+  /** Steps this call may still take (opts.stopAfterSteps). */
+  budget: number;
+  /** Wall-clock origin, so that `state.seconds` accumulates over resumed runs. */
+  t0: number;
+  poolSize: number;
+  /** Training images `idx` (indices into the pool) as a batch. */
+  batchOf(idx: Int32Array): tf.Tensor4D;
+}
+
+/** The pool's images in memory and a batch maker over them. */
+async function poolBatches(ds: Dataset, pool: readonly number[], size: number): Promise<(idx: Int32Array) => tf.Tensor4D> {
   const per = size * size * 3;
   const images = new Float32Array(pool.length * per);
   for (let k = 0; k < pool.length; k++) images.set(await ds.images.load(pool[k] as number), k * per);
-  const batchOf = (idx: Int32Array): tf.Tensor4D => {
+  return (idx) => {
     const buf = new Float32Array(idx.length * per);
     for (let k = 0; k < idx.length; k++) buf.set(images.subarray((idx[k] as number) * per, ((idx[k] as number) + 1) * per), k * per);
     return tf.tensor4d(buf, [idx.length, size, size, 3]);
   };
+}
 
-  const model = new LatentDiffusion(cfg.model, new Rng(cfg.seed).fork('diffusion-init'));
-  const ckptDir = path.join(opts.outDir, 'checkpoint');
-  let state: TrainState = { phase: 'vae', step: 0, latentScale: 1, vaeLoss: [], unetLoss: [], seconds: 0 };
-  const vaeOpt = fastAdam(cfg.vae.lr);
-  const unetOpt = fastAdam(cfg.unet.lr);
+/** Restore weights, optimiser state and progress from `run.ckptDir` when a checkpoint is there. */
+async function resume(run: TrainRun): Promise<DiffusionTrainResult['resumedFrom']> {
+  const { ckptDir, model } = run;
+  if (!existsSync(path.join(ckptDir, 'state.json'))) return null;
+  run.state = JSON.parse(await fs.readFile(path.join(ckptDir, 'state.json'), 'utf8')) as TrainState;
+  const w = await loadTensors(path.join(ckptDir, 'weights'));
+  for (const [k, v] of model.vae.params.vars) v.assign(w.get(`vae/${k}`)!);
+  for (const [k, v] of model.unet.params.vars) v.assign(w.get(`unet/${k}`)!);
+  for (const t of w.values()) t.dispose();
+  for (const [name, opt] of [['vae-opt', run.vaeOpt], ['unet-opt', run.unetOpt]] as const) {
+    if (!existsSync(path.join(ckptDir, `${name}.json`))) continue;
+    const o = await loadTensors(path.join(ckptDir, name));
+    await opt.setWeights([...o.entries()].sort((a, b) => Number(a[0].split(':')[0]) - Number(b[0].split(':')[0])).map(([n, tensor]) => ({ name: n.split(':').slice(1).join(':'), tensor })));
+  }
+  model.latentScale = run.state.latentScale;
+  return { phase: run.state.phase, step: run.state.step };
+}
+
+async function checkpoint(run: TrainRun): Promise<void> {
+  const { model, state } = run;
+  state.seconds = (Date.now() - run.t0) / 1000;
+  await writeDirAtomic(run.ckptDir, async (tmp) => {
+    const all = new Map<string, tf.Tensor>();
+    for (const [k, v] of model.vae.params.vars) all.set(`vae/${k}`, v);
+    for (const [k, v] of model.unet.params.vars) all.set(`unet/${k}`, v);
+    await saveTensors(path.join(tmp, 'weights'), all);
+    for (const [name, opt] of [['vae-opt', run.vaeOpt], ['unet-opt', run.unetOpt]] as const) {
+      const ws = await opt.getWeights();
+      if (ws.length === 0) continue;
+      await saveTensors(path.join(tmp, name), new Map(ws.map((w, i) => [`${i}:${w.name}`, w.tensor])));
+    }
+    await fs.writeFile(path.join(tmp, 'state.json'), JSON.stringify(state));
+  });
+}
+
+/** Phase 1: VAE. L = |D(z) - x|_1 + beta * KL(q(z|x) || N(0, I)), z = mu + sigma * n. */
+async function trainVae(run: TrainRun): Promise<void> {
+  const { cfg, model, state } = run;
   const vaeVars = model.vae.params.list();
-  const unetVars = model.unet.params.list();
-  let resumedFrom: DiffusionTrainResult['resumedFrom'] = null;
-  if (existsSync(path.join(ckptDir, 'state.json'))) {
-    state = JSON.parse(await fs.readFile(path.join(ckptDir, 'state.json'), 'utf8')) as TrainState;
-    const w = await loadTensors(path.join(ckptDir, 'weights'));
-    for (const [k, v] of model.vae.params.vars) v.assign(w.get(`vae/${k}`)!);
-    for (const [k, v] of model.unet.params.vars) v.assign(w.get(`unet/${k}`)!);
-    for (const t of w.values()) t.dispose();
-    for (const [name, opt] of [['vae-opt', vaeOpt], ['unet-opt', unetOpt]] as const) {
-      if (!existsSync(path.join(ckptDir, `${name}.json`))) continue;
-      const o = await loadTensors(path.join(ckptDir, name));
-      await opt.setWeights([...o.entries()].sort((a, b) => Number(a[0].split(':')[0]) - Number(b[0].split(':')[0])).map(([n, tensor]) => ({ name: n.split(':').slice(1).join(':'), tensor })));
-    }
-    model.latentScale = state.latentScale;
-    resumedFrom = { phase: state.phase, step: state.step };
-  }
-  const t0 = Date.now() - state.seconds * 1000;
-  let budget = opts.stopAfterSteps ?? Infinity;
-
-  const checkpoint = async (): Promise<void> => {
-    state.seconds = (Date.now() - t0) / 1000;
-    await writeDirAtomic(ckptDir, async (tmp) => {
-      const all = new Map<string, tf.Tensor>();
-      for (const [k, v] of model.vae.params.vars) all.set(`vae/${k}`, v);
-      for (const [k, v] of model.unet.params.vars) all.set(`unet/${k}`, v);
-      await saveTensors(path.join(tmp, 'weights'), all);
-      for (const [name, opt] of [['vae-opt', vaeOpt], ['unet-opt', unetOpt]] as const) {
-        const ws = await opt.getWeights();
-        if (ws.length === 0) continue;
-        await saveTensors(path.join(tmp, name), new Map(ws.map((w, i) => [`${i}:${w.name}`, w.tensor])));
-      }
-      await fs.writeFile(path.join(tmp, 'state.json'), JSON.stringify(state));
-    });
-  };
-
-  // Phase 1: VAE. L = |D(z) - x|_1 + beta * KL(q(z|x) || N(0, I)), z = mu + sigma * n.
-  if (state.phase === 'vae') {
-    const bar = new Progress('train VAE', cfg.vae.steps, { quiet: opts.quiet });
-    bar.tick(state.step);
-    while (state.step < cfg.vae.steps && budget > 0) {
-      const r = rng.fork(`vae-step-${state.step}`);
-      const idx = r.intArray(Math.min(cfg.vae.batch, pool.length), pool.length);
-      const x = batchOf(idx);
-      const lat = model.latentShape;
-      const n = tf.tensor4d(r.normalArray(idx.length * lat[0] * lat[1] * lat[2]), [idx.length, ...lat]);
-      const loss = vaeOpt.minimize(
-        () => {
-          const { mean, logvar } = model.vae.encodeMoments(x);
-          const z = tf.add(mean, tf.mul(tf.exp(tf.mul(logvar, 0.5)), n)) as tf.Tensor4D;
-          const rec = tf.mean(tf.abs(tf.sub(model.vae.decode(z), x)));
-          const kl = tf.mul(0.5, tf.mean(tf.sub(tf.add(tf.square(mean), tf.exp(logvar)), tf.add(logvar, 1))));
-          return tf.add(rec, tf.mul(kl, cfg.vae.klWeight)) as tf.Scalar;
-        },
-        true,
-        vaeVars,
-      )!;
-      const lv = (await loss.data())[0] as number;
-      tf.dispose([x, n, loss]);
-      if (!Number.isFinite(lv)) throw new Error(`VAE loss became ${lv} at step ${state.step}; lower vae.lr`);
-      state.vaeLoss.push(lv);
-      state.step++;
-      budget--;
-      bar.tick(1, `loss ${lv.toFixed(4)}`);
-      if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.vae.steps) await checkpoint();
-    }
-    bar.finish();
-    if (state.step >= cfg.vae.steps) {
-      // latent scale: 1 / std of the latent means over the training pool (SD's scaling factor)
-      model.latentScale = 1;
-      let s1 = 0;
-      let s2 = 0;
-      let cnt = 0;
-      for (let k = 0; k < pool.length; k += 64) {
-        const idx = Int32Array.from({ length: Math.min(64, pool.length - k) }, (_, j) => k + j);
-        const x = batchOf(idx);
-        const z = model.encode(x);
-        const d = (await z.data()) as Float32Array;
-        for (const v of d) {
-          s1 += v;
-          s2 += v * v;
-        }
-        cnt += d.length;
-        tf.dispose([x, z]);
-      }
-      const std = Math.sqrt(Math.max(1e-12, s2 / cnt - (s1 / cnt) ** 2));
-      state.latentScale = model.latentScale = 1 / std;
-      state.phase = 'unet';
-      state.step = 0;
-      await checkpoint();
-    }
-  }
-
-  // Phase 2: UNet, DDPM epsilon objective: E_{z0,t,n} |eps_theta(sqrt(abar_t) z0 + sqrt(1-abar_t) n, t) - n|^2.
-  if (state.phase === 'unet' && budget > 0) {
-    const T = model.scheduler.config.numTrainTimesteps;
-    const bar = new Progress('train UNet', cfg.unet.steps, { quiet: opts.quiet });
-    bar.tick(state.step);
-    while (state.step < cfg.unet.steps && budget > 0) {
-      const r = rng.fork(`unet-step-${state.step}`);
-      const idx = r.intArray(Math.min(cfg.unet.batch, pool.length), pool.length);
-      const ts = Array.from(r.intArray(idx.length, T));
-      const lat = model.latentShape;
-      const noiseArr = r.normalArray(idx.length * lat[0] * lat[1] * lat[2]);
-      const postArr = r.normalArray(idx.length * lat[0] * lat[1] * lat[2]);
-      const x = batchOf(idx);
-      const zt = tf.tidy(() => {
+  const bar = new Progress('train VAE', cfg.vae.steps, { quiet: run.opts.quiet });
+  bar.tick(state.step);
+  while (state.step < cfg.vae.steps && run.budget > 0) {
+    const r = run.rng.fork(`vae-step-${state.step}`);
+    const idx = r.intArray(Math.min(cfg.vae.batch, run.poolSize), run.poolSize);
+    const x = run.batchOf(idx);
+    const lat = model.latentShape;
+    const n = tf.tensor4d(r.normalArray(idx.length * lat[0] * lat[1] * lat[2]), [idx.length, ...lat]);
+    const loss = run.vaeOpt.minimize(
+      () => {
         const { mean, logvar } = model.vae.encodeMoments(x);
-        const z0 = tf.mul(tf.add(mean, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor(postArr, mean.shape))), model.latentScale);
-        return model.scheduler.addNoise(z0, tf.tensor(noiseArr, mean.shape), ts) as tf.Tensor4D;
-      });
-      const noise = tf.tensor4d(noiseArr, [idx.length, ...lat]);
-      const loss = unetOpt.minimize(() => tf.mean(tf.square(tf.sub(model.predictNoise(zt, ts), noise))) as tf.Scalar, true, unetVars)!;
-      const lv = (await loss.data())[0] as number;
-      tf.dispose([x, zt, noise, loss]);
-      if (!Number.isFinite(lv)) throw new Error(`UNet loss became ${lv} at step ${state.step}; lower unet.lr`);
-      state.unetLoss.push(lv);
-      state.step++;
-      budget--;
-      bar.tick(1, `loss ${lv.toFixed(4)}`);
-      if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.unet.steps) await checkpoint();
-    }
-    bar.finish();
-    if (state.step >= cfg.unet.steps) state.phase = 'done';
+        const z = tf.add(mean, tf.mul(tf.exp(tf.mul(logvar, 0.5)), n)) as tf.Tensor4D;
+        const rec = tf.mean(tf.abs(tf.sub(model.vae.decode(z), x)));
+        const kl = tf.mul(0.5, tf.mean(tf.sub(tf.add(tf.square(mean), tf.exp(logvar)), tf.add(logvar, 1))));
+        return tf.add(rec, tf.mul(kl, cfg.vae.klWeight)) as tf.Scalar;
+      },
+      true,
+      vaeVars,
+    )!;
+    const lv = (await loss.data())[0] as number;
+    tf.dispose([x, n, loss]);
+    if (!Number.isFinite(lv)) throw new Error(`VAE loss became ${lv} at step ${state.step}; lower vae.lr`);
+    state.vaeLoss.push(lv);
+    state.step++;
+    run.budget--;
+    bar.tick(1, `loss ${lv.toFixed(4)}`);
+    if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.vae.steps) await checkpoint(run);
   }
+  bar.finish();
+  if (state.step >= cfg.vae.steps) {
+    state.latentScale = model.latentScale = await latentScale(run);
+    state.phase = 'unet';
+    state.step = 0;
+    await checkpoint(run);
+  }
+}
 
+/** 1 / std of the latent means over the training pool (Stable Diffusion's scaling factor). */
+async function latentScale(run: TrainRun): Promise<number> {
+  const { model } = run;
+  model.latentScale = 1;
+  let s1 = 0;
+  let s2 = 0;
+  let cnt = 0;
+  for (let k = 0; k < run.poolSize; k += 64) {
+    const idx = Int32Array.from({ length: Math.min(64, run.poolSize - k) }, (_, j) => k + j);
+    const x = run.batchOf(idx);
+    const z = model.encode(x);
+    const d = (await z.data()) as Float32Array;
+    for (const v of d) {
+      s1 += v;
+      s2 += v * v;
+    }
+    cnt += d.length;
+    tf.dispose([x, z]);
+  }
+  const std = Math.sqrt(Math.max(1e-12, s2 / cnt - (s1 / cnt) ** 2));
+  return 1 / std;
+}
+
+/** Phase 2: UNet, DDPM epsilon objective: E_{z0,t,n} |eps_theta(sqrt(abar_t) z0 + sqrt(1-abar_t) n, t) - n|^2. */
+async function trainUnet(run: TrainRun): Promise<void> {
+  const { cfg, model, state } = run;
+  const unetVars = model.unet.params.list();
+  const T = model.scheduler.config.numTrainTimesteps;
+  const bar = new Progress('train UNet', cfg.unet.steps, { quiet: run.opts.quiet });
+  bar.tick(state.step);
+  while (state.step < cfg.unet.steps && run.budget > 0) {
+    const r = run.rng.fork(`unet-step-${state.step}`);
+    const idx = r.intArray(Math.min(cfg.unet.batch, run.poolSize), run.poolSize);
+    const ts = Array.from(r.intArray(idx.length, T));
+    const lat = model.latentShape;
+    const noiseArr = r.normalArray(idx.length * lat[0] * lat[1] * lat[2]);
+    const postArr = r.normalArray(idx.length * lat[0] * lat[1] * lat[2]);
+    const x = run.batchOf(idx);
+    const zt = tf.tidy(() => {
+      const { mean, logvar } = model.vae.encodeMoments(x);
+      const z0 = tf.mul(tf.add(mean, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor(postArr, mean.shape))), model.latentScale);
+      return model.scheduler.addNoise(z0, tf.tensor(noiseArr, mean.shape), ts) as tf.Tensor4D;
+    });
+    const noise = tf.tensor4d(noiseArr, [idx.length, ...lat]);
+    const loss = run.unetOpt.minimize(() => tf.mean(tf.square(tf.sub(model.predictNoise(zt, ts), noise))) as tf.Scalar, true, unetVars)!;
+    const lv = (await loss.data())[0] as number;
+    tf.dispose([x, zt, noise, loss]);
+    if (!Number.isFinite(lv)) throw new Error(`UNet loss became ${lv} at step ${state.step}; lower unet.lr`);
+    state.unetLoss.push(lv);
+    state.step++;
+    run.budget--;
+    bar.tick(1, `loss ${lv.toFixed(4)}`);
+    if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.unet.steps) await checkpoint(run);
+  }
+  bar.finish();
+  if (state.step >= cfg.unet.steps) state.phase = 'done';
+}
+
+/** Train (or resume training) on `ds`; the final model is written to `outDir`. */
+export async function trainDiffusion(ds: Dataset, cfg: DiffusionTrainConfig, opts: DiffusionTrainOptions): Promise<DiffusionTrainResult> {
+  const size = cfg.model.imageSize;
+  if (ds.images.size !== size) throw new Error(`diffusion config imageSize ${size} differs from the dataset's ${ds.images.size}px images`);
+  const { holdout, pool } = diffusionItemSplit(ds.itemIds.length, cfg);
+  const run: TrainRun = {
+    cfg,
+    opts,
+    rng: new Rng(cfg.seed).fork('diffusion-train'),
+    batchOf: await poolBatches(ds, pool, size),
+    poolSize: pool.length,
+    model: new LatentDiffusion(cfg.model, new Rng(cfg.seed).fork('diffusion-init')),
+    ckptDir: path.join(opts.outDir, 'checkpoint'),
+    state: { phase: 'vae', step: 0, latentScale: 1, vaeLoss: [], unetLoss: [], seconds: 0 },
+    vaeOpt: fastAdam(cfg.vae.lr),
+    unetOpt: fastAdam(cfg.unet.lr),
+    budget: opts.stopAfterSteps ?? Infinity,
+    t0: 0,
+  };
+  const resumedFrom = await resume(run);
+  run.t0 = Date.now() - run.state.seconds * 1000;
+  if (run.state.phase === 'vae') await trainVae(run);
+  if (run.state.phase === 'unet' && run.budget > 0) await trainUnet(run);
+  const { model, state } = run;
   if (state.phase === 'done') {
-    state.seconds = (Date.now() - t0) / 1000;
+    state.seconds = (Date.now() - run.t0) / 1000;
     model.training = {
       dataset: ds.info.name,
       seed: cfg.seed,
@@ -235,8 +278,8 @@ export async function trainDiffusion(ds: Dataset, cfg: DiffusionTrainConfig, opt
     await writeFileAtomic(path.join(opts.outDir, 'curves.json'), JSON.stringify({ vaeLoss: state.vaeLoss, unetLoss: state.unetLoss }) + '\n');
     await writeFileAtomic(path.join(opts.outDir, 'train-config.json'), JSON.stringify(cfg, null, 2) + '\n');
   }
-  vaeOpt.dispose();
-  unetOpt.dispose();
+  run.vaeOpt.dispose();
+  run.unetOpt.dispose();
   return { model, state, holdout, resumedFrom };
 }
 
