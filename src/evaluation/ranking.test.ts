@@ -77,9 +77,21 @@ describe('target protocols', () => {
     expect(acc.coldAuc).toBeGreaterThanOrEqual(0);
     const bpr = createRecommender('bpr-mf', { k: 4, epochs: 2 });
     await bpr.fit(d);
-    // With every item a candidate, AIP HR equals full ranking among non-train items (+ test item).
-    const aip = await evaluateAip(m, bpr, [27], null, [0, 1], { test: d.test, ks: [5], numCandidates: 1000 });
-    expect(aip.hr[5]).toBeGreaterThanOrEqual(0);
+    // With every item a candidate, AIP HR equals full ranking among non-train items (+ test item),
+    // for one target at a time (AIP removes the other targets from the candidates).
+    const everyUser = Array.from({ length: 20 }, (_, u) => u);
+    for (const t of [27, 28, 4]) {
+      const ks = [1, 3, 5, 10];
+      const users = everyUser.filter((u) => !d.train[u]!.includes(t)); // item 4 is warm: bought by some
+      const aip = await evaluateAip(m, bpr, [t], null, users, { test: d.test, ks, numCandidates: 1000 });
+      const full = await evaluateTargets(m, [t], null, users, { train: d.train, ks });
+      for (const k of ks) expect(aip.hr[k]).toBeCloseTo(full.hr[k]!, 10);
+      expect(ks.some((k) => full.hr[k]! > 0 && full.hr[k]! < 1)).toBe(true); // a comparison that can fail
+    }
+    // Fewer candidates can only raise the target: HR@5 with 10 BPR-MF candidates >= full ranking's.
+    const narrow = await evaluateAip(m, bpr, [27], null, everyUser, { test: d.test, ks: [5], numCandidates: 10 });
+    const wide = await evaluateTargets(m, [27], null, everyUser, { train: d.train, ks: [5] });
+    expect(narrow.hr[5]).toBeGreaterThanOrEqual(wide.hr[5]!);
     m.dispose();
     bpr.dispose();
   });
