@@ -139,6 +139,17 @@ async function checkpoint(run: TrainRun): Promise<void> {
   });
 }
 
+/** Book-keeping after one optimisation step of `phase`: loss recorded, step counted, checkpoint on schedule. */
+async function afterStep(run: TrainRun, phase: 'vae' | 'unet', lv: number, bar: Progress): Promise<void> {
+  const { cfg, state } = run;
+  if (!Number.isFinite(lv)) throw new Error(`${phase === 'vae' ? 'VAE' : 'UNet'} loss became ${lv} at step ${state.step}; lower ${phase}.lr`);
+  (phase === 'vae' ? state.vaeLoss : state.unetLoss).push(lv);
+  state.step++;
+  run.budget--;
+  bar.tick(1, `loss ${lv.toFixed(4)}`);
+  if (state.step % cfg.checkpointEvery === 0 || state.step === cfg[phase].steps) await checkpoint(run);
+}
+
 /** Phase 1: VAE. L = |D(z) - x|_1 + beta * KL(q(z|x) || N(0, I)), z = mu + sigma * n. */
 async function trainVae(run: TrainRun): Promise<void> {
   const { cfg, model, state } = run;
@@ -164,12 +175,7 @@ async function trainVae(run: TrainRun): Promise<void> {
     )!;
     const lv = (await loss.data())[0] as number;
     tf.dispose([x, n, loss]);
-    if (!Number.isFinite(lv)) throw new Error(`VAE loss became ${lv} at step ${state.step}; lower vae.lr`);
-    state.vaeLoss.push(lv);
-    state.step++;
-    run.budget--;
-    bar.tick(1, `loss ${lv.toFixed(4)}`);
-    if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.vae.steps) await checkpoint(run);
+    await afterStep(run, 'vae', lv, bar);
   }
   bar.finish();
   if (state.step >= cfg.vae.steps) {
@@ -227,12 +233,7 @@ async function trainUnet(run: TrainRun): Promise<void> {
     const loss = run.unetOpt.minimize(() => tf.mean(tf.square(tf.sub(model.predictNoise(zt, ts), noise))) as tf.Scalar, true, unetVars)!;
     const lv = (await loss.data())[0] as number;
     tf.dispose([x, zt, noise, loss]);
-    if (!Number.isFinite(lv)) throw new Error(`UNet loss became ${lv} at step ${state.step}; lower unet.lr`);
-    state.unetLoss.push(lv);
-    state.step++;
-    run.budget--;
-    bar.tick(1, `loss ${lv.toFixed(4)}`);
-    if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.unet.steps) await checkpoint(run);
+    await afterStep(run, 'unet', lv, bar);
   }
   bar.finish();
   if (state.step >= cfg.unet.steps) state.phase = 'done';
