@@ -28,6 +28,7 @@ const arg = (name: string, dflt?: string): string | undefined => {
 await initEngine();
 const model = await loadDiffusion(arg('ckpt'));
 const ds = await openDataset(arg('data', 'synth:default:1')!);
+if (ds.images.size !== model.imageSize) throw new Error(`--data has ${ds.images.size}px images; the checkpoint is ${model.imageSize}px (use a dataset of that size, e.g. synth:default:1)`);
 const seed = Number(model.training.seed ?? 1);
 const { holdout } = diffusionItemSplit(ds.itemIds.length, { ...DEFAULT_DIFFUSION_TRAIN_CONFIG, seed });
 const rng = new Rng(seed).fork('diffusion-report');
