@@ -1,7 +1,8 @@
 /**
  * EXPA, the expert attack of AIP (spec section 8): knows the victim's encoder F but not the
  * recommender. Pull F(x0 + delta) toward F(x_pop) in L2, x_pop the image of a popular training
- * item (default: the most popular item of the target's category, else the most popular overall).
+ * item (default: the most popular item of the target's category, else the most popular overall;
+ * ./reference.ts, shared with SC-DAG).
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -10,7 +11,7 @@ import type { Attack, AttackContext, AttackResult } from '../attack.js';
 import { budgetToEps, parseParams } from '../projection.js';
 import { optimizePixels } from '../pixel-optimize.js';
 import { gradientParamsShape, requirePixels, runBatched } from './common.js';
-import { popularItems } from './popularity.js';
+import { popularReference } from './reference.js';
 
 const schema = z.object({ ...gradientParamsShape, popular: z.enum(['category', 'overall']).default('category') });
 
@@ -26,15 +27,7 @@ export function createExpaAttack(params: Record<string, unknown> = {}): Attack {
       const images = ctx.images();
       requirePixels(images, 'expa');
       const enc = ctx.victimEncoder();
-      const ds = ctx.dataset();
-      const pop = popularItems(ctx);
-      const popFor = (item: number): number => {
-        if (p.popular === 'category' && pop.byCategory && ds.itemCategory) {
-          const c = pop.byCategory[ds.itemCategory[item] as number] ?? -1;
-          if (c >= 0) return c;
-        }
-        return pop.overall;
-      };
+      const popFor = popularReference(ctx, p.popular);
       return runBatched(images, targets, p.batchSize, async (x0, items, log) => {
         const xp = await loadImageBatch(images, items.map(popFor));
         const fPop = tf.tidy(() => enc.encode(xp));
