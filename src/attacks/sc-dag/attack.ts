@@ -30,7 +30,7 @@ export const scDagSchema = z.object({
   strength: z.number().min(0).max(100).default(1),
   /** Timestep the latent is noised to (of the 1000 training timesteps; SC-DAG: 250). */
   t: z.number().int().min(1).max(999).default(250),
-  /** DDIM steps from t down to 0 (SC-DAG: 47; 10 keeps a 2-core run short). */
+  /** DDIM steps from t down to 0 (SC-DAG's code runs 51; 10 keeps a 2-core run short). */
   steps: z.number().int().min(1).max(1000).default(10),
   /** DDIM eta (SC-DAG samples with 1; 0 is deterministic given the start noise). */
   eta: z.number().min(0).max(1).default(1),
