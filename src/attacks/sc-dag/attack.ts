@@ -55,11 +55,12 @@ function toGuidedModel(handle: unknown): GuidedModel {
 }
 
 /** Editable-pixel masks (N x S x S x 1, 1 = may change) of `items`, and how many were estimated. */
-async function editableMasks(ds: Dataset, items: readonly number[], p: ScDagParams): Promise<{ masks: tf.Tensor4D; estimated: number; foreground: number }> {
+async function editableMasks(ds: Dataset, items: readonly number[], p: ScDagParams): Promise<{ masks: tf.Tensor4D; estimated: number; foreground: number | null }> {
   const s = ds.images.size;
   const buf = new Float32Array(items.length * s * s);
   let estimated = 0;
   let fgSum = 0;
+  if (p.region === 'all') return { masks: tf.ones([items.length, s, s, 1]), estimated: 0, foreground: null };
   for (const [k, item] of items.entries()) {
     let fg: Float32Array;
     if (ds.itemMasks?.has(item)) {
@@ -72,7 +73,7 @@ async function editableMasks(ds: Dataset, items: readonly number[], p: ScDagPara
     if (p.margin > 0) fg = growMask(fg, s, p.margin);
     for (let i = 0; i < s * s; i++) {
       fgSum += fg[i]!;
-      buf[k * s * s + i] = p.region === 'all' ? 1 : p.region === 'foreground' ? fg[i]! : 1 - fg[i]!;
+      buf[k * s * s + i] = p.region === 'foreground' ? fg[i]! : 1 - fg[i]!;
     }
   }
   return { masks: tf.tensor4d(buf, [items.length, s, s, 1]), estimated, foreground: fgSum / (items.length * s * s) };
@@ -99,7 +100,8 @@ function editBatch(model: GuidedModel, enc: ImageEncoder, x0: tf.Tensor4D, xRef:
   const keepT = tf.sub(1, editable);
   const fRef = tf.tidy(() => enc.encode(xRef));
   const fOrig = tf.tidy(() => enc.encode(x0));
-  const latentMask = p.region === 'all' ? undefined : (tf.tidy(() => tf.image.resizeBilinear(editable, [h, w], true)) as tf.Tensor4D);
+  // editable fraction per latent cell: the area mean over the cell's pixels (bilinear when the sizes do not divide)
+  const latentMask = p.region === 'all' ? undefined : (tf.tidy(() => (size % h === 0 && size / h === size / w ? tf.avgPool(editable, size / h, size / h, 'valid') : tf.image.resizeBilinear(editable, [h, w]))) as tf.Tensor4D);
   const composite = (x: tf.Tensor4D): tf.Tensor4D => tf.add(tf.mul(x, editable), tf.mul(x0, keepT)) as tf.Tensor4D;
   const objective = (predX0: tf.Tensor4D): tf.Tensor1D =>
     tf.tidy(() => {
@@ -144,7 +146,7 @@ export function createScDagAttack(params: Record<string, unknown> = {}): Attack 
         try {
           const adv = editBatch(model, enc, x0, xRef, masks, p, noise, (step, _t, objective) => log({ step, ...(objective !== null ? { guidance: objective } : {}) }));
           const seconds = (performance.now() - t0) / 1000;
-          log({ step: p.steps, targets: items.length, masksEstimated: estimated, foregroundFraction: foreground, secondsPerTarget: seconds / items.length });
+          log({ step: p.steps, targets: items.length, masksEstimated: estimated, ...(foreground !== null ? { foregroundFraction: foreground } : {}), secondsPerTarget: seconds / items.length });
           return adv;
         } finally {
           tf.dispose([xRef, masks]);
