@@ -1,8 +1,7 @@
 /**
  * EXPA, the expert attack of AIP (spec section 8): knows the victim's encoder F but not the
  * recommender. Pull F(x0 + delta) toward F(x_pop) in L2, x_pop the image of a popular training
- * item (default: the most popular item of the target's category, else the most popular overall;
- * ./reference.ts, shared with SC-DAG).
+ * item (default: the most popular item of the target's category, else the most popular overall).
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -11,7 +10,8 @@ import type { Attack, AttackContext, AttackResult } from '../attack.js';
 import { budgetToEps, parseParams } from '../projection.js';
 import { optimizePixels } from '../pixel-optimize.js';
 import { gradientParamsShape, requirePixels, runBatched } from './common.js';
-import { popularReference } from './reference.js';
+import { popularItems } from './popularity.js';
+import { referenceChooser } from './reference.js';
 
 const schema = z.object({ ...gradientParamsShape, popular: z.enum(['category', 'overall']).default('category') });
 
@@ -27,7 +27,9 @@ export function createExpaAttack(params: Record<string, unknown> = {}): Attack {
       const images = ctx.images();
       requirePixels(images, 'expa');
       const enc = ctx.victimEncoder();
-      const popFor = popularReference(ctx, p.popular);
+      const ds = ctx.dataset();
+      const pop = popularItems(ctx);
+      const popFor = referenceChooser(ds, pop, p.popular);
       return runBatched(images, targets, p.batchSize, async (x0, items, log) => {
         const xp = await loadImageBatch(images, items.map(popFor));
         const fPop = tf.tidy(() => enc.encode(xp));
