@@ -10,6 +10,7 @@ import { createExpaAttack } from './baselines/expa.js';
 import { createInsaAttack } from './baselines/insa.js';
 import { createFgsmAttack, createPgdAttack } from './baselines/pgd.js';
 import { createRandomAttack } from './baselines/random.js';
+import { createScDagAttack } from './sc-dag/attack.js';
 
 export interface AttackInfo {
   name: string;
@@ -27,6 +28,7 @@ const factories = new Map<string, Factory>([
   ['expa', (p) => createExpaAttack(p)],
   ['pgd', (p) => createPgdAttack(p)],
   ['fgsm', (p) => createFgsmAttack(p)],
+  ['sc-dag', (p) => createScDagAttack(p)],
 ]);
 
 const INFOS: AttackInfo[] = [
@@ -35,6 +37,11 @@ const INFOS: AttackInfo[] = [
   { name: 'expa', available: true, description: 'AIP expert: pull F(x) toward F(x_pop) of a popular item' },
   { name: 'pgd', available: true, description: 'TAaMR-style PGD toward the popular category of a classifier on F' },
   { name: 'fgsm', available: true, description: 'TAaMR-style single signed step toward the popular category' },
+  {
+    name: 'sc-dag',
+    available: true,
+    description: 'SC-DAG-style guided, masked diffusion editing: DDIM from t=250 pushed toward a popular item\'s encoder features, edits confined by a foreground mask',
+  },
   {
     name: 'spaf',
     available: false,
@@ -59,7 +66,7 @@ export function listAttacks(): AttackInfo[] {
 }
 
 /**
- * Create attack `name` ('random', 'insa', 'expa', 'pgd', 'fgsm', 'auv-fusion[/variant]'), optionally
+ * Create attack `name` ('random', 'insa', 'expa', 'pgd', 'fgsm', 'sc-dag', 'auv-fusion[/variant]'), optionally
  * followed by '@label' (e.g. 'insa@eps8'): the label only names a second configuration of the same
  * attack in an experiment (results rows are keyed by the full name); it changes nothing else.
  */

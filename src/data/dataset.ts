@@ -70,6 +70,16 @@ export interface Dataset {
   readonly targets: readonly number[];
   /** Optional precomputed item features (feature-only datasets), numItems x dim. */
   readonly precomputedFeatures?: { dim: number; data: Float32Array };
+  /** Optional user-supplied foreground masks of some items (folder format `masks/<item>.png`). */
+  readonly itemMasks?: ItemMaskSource;
+}
+
+/** Foreground masks of some items: size*size floats, 1 on the product, 0 on the background. */
+export interface ItemMaskSource {
+  readonly size: number;
+  has(item: number): boolean;
+  /** The mask of `item`; throws when `has(item)` is false. */
+  load(item: number): Promise<Float32Array>;
 }
 
 export function numUsers(ds: Dataset): number {

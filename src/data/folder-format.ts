@@ -7,6 +7,7 @@
  *                        order); an extra column is an item attribute (e.g. colour) when
  *                        dataset.json `attributes` declares it, and is ignored with a warning otherwise
  *   images/<item>.png|jpg|jpeg|webp   one image per item, decoded lazily to RGB [0,1] at a fixed size
+ *   masks/<item>.png     optional foreground masks of some items (white = product; ./masks.ts)
  *   targets.txt          optional, one item id per line ('#' comments and blank lines ignored)
  *   dataset.json         optional: name, profile, seed, imageSize, categories, attributes
  *                        ({"colour": ["red", ...]}: column name -> its values, in label order), counts
@@ -26,6 +27,7 @@ import { writeDirAtomic } from '../core/fsutil.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { CachedImageSource, type Dataset, type ImageSource, type Interaction, type ItemLabelSet } from './dataset.js';
+import { readMaskFolder } from './masks.js';
 import { encodePngRgb } from './png.js';
 import { itemsWithoutTraining, leaveOneOutSplit } from './split.js';
 
@@ -570,6 +572,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
   }
 
   const images = new CachedImageSource(new FolderImageSource(size, imageFiles, itemIds, mode), opts.cacheImages ?? 20_000);
+  const itemMasks = await readMaskFolder(root, itemIds, size);
   return {
     info: {
       name: meta.name ?? path.basename(root),
@@ -584,6 +587,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
     ...(itemAttributes.length > 0 ? { itemAttributes } : {}),
     interactions,
     images,
+    ...(itemMasks ? { itemMasks } : {}),
     split,
     targets,
     dir: root,

@@ -11,6 +11,7 @@ import { budgetToEps, parseParams } from '../projection.js';
 import { optimizePixels } from '../pixel-optimize.js';
 import { gradientParamsShape, requirePixels, runBatched } from './common.js';
 import { popularItems } from './popularity.js';
+import { referenceChooser } from './reference.js';
 
 const schema = z.object({ ...gradientParamsShape, popular: z.enum(['category', 'overall']).default('category') });
 
@@ -28,13 +29,7 @@ export function createExpaAttack(params: Record<string, unknown> = {}): Attack {
       const enc = ctx.victimEncoder();
       const ds = ctx.dataset();
       const pop = popularItems(ctx);
-      const popFor = (item: number): number => {
-        if (p.popular === 'category' && pop.byCategory && ds.itemCategory) {
-          const c = pop.byCategory[ds.itemCategory[item] as number] ?? -1;
-          if (c >= 0) return c;
-        }
-        return pop.overall;
-      };
+      const popFor = referenceChooser(ds, pop, p.popular);
       return runBatched(images, targets, p.batchSize, async (x0, items, log) => {
         const xp = await loadImageBatch(images, items.map(popFor));
         const fPop = tf.tidy(() => enc.encode(xp));
