@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 
-export const METRICS = ['HR', 'NDCG', 'AUC', 'SSIM', 'PSNR', 'Linf', 'L2', 'semantic', 'detectAUC', 'coldAUC'] as const;
+export const METRICS = ['HR', 'NDCG', 'meanRank', 'AUC', 'SSIM', 'PSNR', 'Linf', 'L2', 'semantic', 'detectAUC', 'coldAUC'] as const;
 export type Metric = (typeof METRICS)[number];
 
 export const rowSchema = z
