@@ -39,7 +39,7 @@ import { createRecommender, loadRecommender } from '../recommenders/models.js';
 import { victimTrainingData } from '../recommenders/training-data.js';
 import { ArtefactCache } from './cache.js';
 import type { AttackSpec, ExperimentConfig } from './config.js';
-import { RowCollector, rowsToCsv, type ResultsFile } from './results.js';
+import { RowCollector, frontierPoints, rowsToCsv, type ResultsFile } from './results.js';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -453,6 +453,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
     },
     rows: rows.rows(),
   };
+  results.frontier = frontierPoints(results.rows, attackNames(cfg.attacks), cfg.victims, cfg.ks);
   const files = { json: path.join(outDir, 'results.json'), csv: path.join(outDir, 'results.csv'), log: logFile };
   await writeJsonAtomic(files.json, results);
   await writeFileAtomic(files.csv, rowsToCsv(results.rows));
