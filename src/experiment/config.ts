@@ -206,9 +206,10 @@ export function demoConfig(profile: 'tiny' | 'default'): Record<string, unknown>
       { name: 'random', params: { budget: 32 } },
       { name: 'expa', params: { budget: 32 } },
       { name: 'insa', params: { budget: 32 } },
-      // 20 DDIM steps (injection at 10) keep the demo inside its time budget; `auv-fusion run`
+      // 20 DDIM steps (injection at 15 under the residual composition), 8 amortised Adam steps and
+      // 2 per-target refinement steps keep the demo inside its time budget; `auv-fusion run`
       // configs use the paper's 50.
-      { name: 'auv-fusion', params: tiny ? { ddimSteps: 10, steps: 3 } : { ddimSteps: 20, steps: 8 } },
+      { name: 'auv-fusion', params: tiny ? { ddimSteps: 10, steps: 3, refineSteps: 2 } : { ddimSteps: 20, steps: 8, refineSteps: 2 } },
     ],
   };
 }

@@ -21,7 +21,7 @@ describe('config and variants', () => {
     expect(auvFusionParams({}, 'paper').injectIndex).toBe(25);
     expect(auvFusionParams({}, 'ddimSteps=20').injectIndex).toBe(15); // residual composition: a later injection
     expect(auvFusionParams({}, 'paper')).toMatchObject({ group: 'all', objective: 'cosine', compose: 'regenerate', refineSteps: 0, generator: 'mlp' });
-    expect(auvFusionParams({})).toMatchObject({ group: 'top-n', objective: 'margin', compose: 'residual' });
+    expect(auvFusionParams({})).toMatchObject({ group: 'all', objective: 'margin', compose: 'residual', ssimFloor: 0.8 });
     expect(() => auvFusionParams({}, 'bogus')).toThrow(ConfigError);
     expect(() => auvFusionParams({ etta: 1 })).toThrow(/etta/);
     expect(() => auvFusionParams({ ddimSteps: 10, injectIndex: 10 })).toThrow(/injectIndex/);
@@ -136,7 +136,7 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
 
   it('delta = 0 reproduces the input under the residual composition (the paper regenerates it)', async () => {
     const targets = ds.targets.slice(0, 2);
-    const zero = { steps: 0, refineSteps: 0, outInitStd: 0, batchSize: 2, ddimSteps: 6 };
+    const zero = { steps: 0, refineSteps: 0, outInitStd: 0, batchSize: 2, ddimSteps: 6, ssimFloor: 0 };
     const atk = createAuvFusionAttack(zero);
     const r = await atk.generate(targets, makeAttackContext(atk, res));
     const paper = createAuvFusionAttack(zero, 'paper');
@@ -153,7 +153,7 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
 
   it('the margin objective and a per-target group raise the surrogate score of the target', async () => {
     const targets = ds.targets.slice(0, 2);
-    const atk = createAuvFusionAttack({ steps: 6, refineSteps: 4, batchSize: 2, ddimSteps: 6, topN: 10, outInitStd: 0.01, lr: 0.05, refineLr: 0.1 });
+    const atk = createAuvFusionAttack({ steps: 6, refineSteps: 4, batchSize: 2, ddimSteps: 6, group: 'top-n', topN: 10, outInitStd: 0.01, lr: 0.05, refineLr: 0.1, ssimFloor: 0 });
     const r = await atk.generate(targets, makeAttackContext(atk, res));
     const steps = r.log.filter((l) => l.final === undefined);
     expect(steps.at(-1)!.L_align!).toBeLessThan(steps[0]!.L_align!);
