@@ -17,12 +17,36 @@ import type { Recommender } from '../recommenders/recommender.js';
 export type Knowledge =
   | 'interactions' // public training interactions
   | 'images' // item images
-  | 'surrogateEncoder' // the attacker's own encoder G
+  | 'surrogateEncoder' // the attacker's encoder: the victim's F in tiers public-encoder / white-box, its own G in 'independent'
   | 'semanticEncoder' // the semantic encoder C
   | 'victimEncoder' // the victim's feature extractor F
   | 'victimModel' // the victim recommender's parameters
   | 'surrogateRecommender' // the attacker's preference encoder (trained on public interactions)
   | 'diffusion'; // the attacker's latent diffusion model
+
+/**
+ * Threat-model tiers (issue 14). 'public-encoder' (the paper's and AIP's setting, the default): the
+ * victim's feature extractor is public, its recommender is not, so `surrogateEncoder` is backed by
+ * F. 'independent': the attacker has only its own encoder G (a transfer study). 'white-box': the
+ * victim's model and encoder too (INSA). An attack runs in the tier of the experiment when what it
+ * declares is inside that tier's knowledge; otherwise (INSA in a black-box tier) it is a
+ * white-box reference row.
+ */
+export const TIERS = ['public-encoder', 'independent', 'white-box'] as const;
+export type Tier = (typeof TIERS)[number];
+
+const BLACK_BOX: readonly Knowledge[] = ['interactions', 'images', 'surrogateEncoder', 'semanticEncoder', 'surrogateRecommender', 'diffusion'];
+
+/** Exactly the knowledge a tier grants. */
+export function tierKnowledge(tier: Tier): readonly Knowledge[] {
+  return tier === 'white-box' ? [...BLACK_BOX, 'victimEncoder', 'victimModel'] : BLACK_BOX;
+}
+
+/** The tier an attack runs in within an experiment of tier `tier` (see TIERS). */
+export function attackTier(attack: Pick<Attack, 'threat'>, tier: Tier): Tier {
+  const granted = new Set(tierKnowledge(tier));
+  return attack.threat.knows.every((k) => granted.has(k)) ? tier : 'white-box';
+}
 
 export interface ThreatModel {
   knows: readonly Knowledge[];
@@ -35,7 +59,7 @@ export interface ThreatModel {
 /** Everything an attack may ask for; each getter throws unless the knowledge was granted. */
 export interface AttackContext {
   readonly rng: Rng;
-  /** Dataset metadata (ids, categories, targets); needs 'images' or 'interactions'. */
+  /** Dataset metadata (ids, categories, targets, training split); needs 'images' or 'interactions'. The held-out validation and test items are withheld (all -1). */
   dataset(): Dataset;
   images(): ImageSource;
   trainInteractions(): readonly (readonly number[])[];
@@ -72,6 +96,8 @@ export interface Attack {
 export interface AttackResources {
   rng: Rng;
   dataset: Dataset;
+  /** The experiment's tier (default 'public-encoder'): the context grants what the attack declares, within its tier's knowledge. */
+  tier?: Tier;
   surrogateEncoder?: ImageEncoder;
   semanticEncoder?: ImageEncoder;
   victimEncoder?: ImageEncoder;
@@ -80,9 +106,21 @@ export interface AttackResources {
   diffusion?: unknown;
 }
 
-/** Build the context for `attack`, granting only what its threat model declares. */
+/** The dataset as an attacker sees it: the training split only (validation and test items withheld). */
+export function publicView(ds: Dataset): Dataset {
+  const hidden = new Int32Array(ds.split.test.length).fill(-1);
+  return { ...ds, split: { train: ds.split.train, validation: hidden, test: hidden } };
+}
+
+/**
+ * Build the context for `attack`, granting only what its threat model declares and its tier
+ * (attackTier) allows.
+ */
 export function makeAttackContext(attack: Pick<Attack, 'name' | 'threat'>, res: AttackResources): AttackContext {
-  const knows = new Set(attack.threat.knows);
+  const tier = attackTier(attack, res.tier ?? 'public-encoder');
+  const allowed = new Set(tierKnowledge(tier));
+  const knows = new Set(attack.threat.knows.filter((k) => allowed.has(k)));
+  const view = publicView(res.dataset);
   const need = <T>(k: Knowledge, value: T | undefined): T => {
     if (!knows.has(k)) {
       throw new KnowledgeError(`attack '${attack.name}' does not declare '${k}' in its threat model and may not read it`);
@@ -94,7 +132,7 @@ export function makeAttackContext(attack: Pick<Attack, 'name' | 'threat'>, res: 
     rng: res.rng,
     dataset: () => {
       if (!knows.has('images') && !knows.has('interactions')) need('images', undefined);
-      return res.dataset;
+      return view;
     },
     images: () => need('images', res.dataset.images),
     trainInteractions: () => need('interactions', res.dataset.split.train),

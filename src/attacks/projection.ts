@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 
-/** Allowed L_inf budgets, in 1/255 pixel units (AIP: 32 default, also 8 and 16). */
-export const BUDGETS = [8, 16, 32] as const;
+/** Allowed L_inf budgets, in 1/255 pixel units (AIP: 32 default, also 8 and 16; 4 for the low-distortion end of the frontier). */
+export const BUDGETS = [4, 8, 16, 32] as const;
 export type Budget = (typeof BUDGETS)[number];
 
 /** Budget in [0,1] pixel units. */
@@ -41,7 +41,7 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** zod schema of a budget: one of BUDGETS. */
-export const budgetSchema = z.literal([8, 16, 32]);
+export const budgetSchema = z.literal([4, 8, 16, 32]);
 
 /**
  * Validate `params` of attack `attack` with `schema`; unknown keys are rejected. Errors name the

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { TIERS } from '../attacks/attack.js';
 import { ConfigError, InputError } from '../core/errors.js';
 
 const victimKind = z.enum(['bpr-mf', 'vbpr', 'deepstyle', 'amr']);
@@ -42,8 +43,15 @@ export const experimentSchema = z
     dataset: z.string().min(1).default('synth:default:1'),
     /** Seeds: victims, surrogate and attacks are re-run per seed; figures are means over seeds. */
     seeds: z.array(z.number().int().min(0)).min(1).default([1, 2, 3]),
-    /** Cut-offs for HR@k and NDCG@k. */
-    ks: z.array(z.number().int().min(1)).min(1).default([5, 10, 20]),
+    /**
+     * Threat-model tier (issue 14; src/attacks/attack.ts TIERS): public-encoder (the victim's feature
+     * extractor F is public, its recommender is not: the attacker's encoder is F), independent (the
+     * attacker's encoder is its own G), white-box. Attacks needing more than the tier (INSA) are
+     * white-box reference rows.
+     */
+    tier: z.enum(TIERS).default('public-encoder'),
+    /** Cut-offs for HR@k and NDCG@k (mean target rank is reported beside them). */
+    ks: z.array(z.number().int().min(1)).min(1).default([5, 10, 20, 50]),
     /** Evaluation protocols: full ranking (default) and AIP's two-stage protocol. */
     protocols: z.array(protocol).min(1).default(['full']),
     /** Evaluation users per seed (0: every user with training interactions). */
@@ -198,9 +206,10 @@ export function demoConfig(profile: 'tiny' | 'default'): Record<string, unknown>
       { name: 'random', params: { budget: 32 } },
       { name: 'expa', params: { budget: 32 } },
       { name: 'insa', params: { budget: 32 } },
-      // 20 DDIM steps (injection at 10) keep the demo inside its time budget; `auv-fusion run`
+      // 20 DDIM steps (injection at 15 under the residual composition), 8 amortised Adam steps and
+      // 2 per-target refinement steps keep the demo inside its time budget; `auv-fusion run`
       // configs use the paper's 50.
-      { name: 'auv-fusion', params: tiny ? { ddimSteps: 10, steps: 3 } : { ddimSteps: 20, steps: 8 } },
+      { name: 'auv-fusion', params: tiny ? { ddimSteps: 10, steps: 3, refineSteps: 2 } : { ddimSteps: 20, steps: 8, refineSteps: 2 } },
     ],
   };
 }

@@ -9,7 +9,7 @@ import { synthesizeCatalogue } from '../data/index.js';
 import { DEFAULT_DIFFUSION_TRAIN_CONFIG, trainDiffusion } from '../diffusion/train.js';
 import { renderReport } from '../report/html.js';
 import { loadConfig, parseConfig } from './config.js';
-import { meanCi, resultsSchema } from './results.js';
+import { attackFamily, meanCi, resultsSchema, valueAtSsim } from './results.js';
 import { runExperiment } from './runner.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'auv-exp-'));
@@ -46,6 +46,20 @@ describe('experiment config', () => {
   });
 });
 
+describe('frontier', () => {
+  it('groups configurations into families and interpolates at matched SSIM', () => {
+    expect(attackFamily('insa@b8')).toBe('insa');
+    expect(attackFamily('auv-fusion/ssimFloor=0.9@s90')).toBe('auv-fusion');
+    expect(attackFamily('auv-fusion/paper+eta=0.5')).toBe('auv-fusion/paper');
+    const pt = (attack: string, ssim: number, hr: number) => ({ attack, family: attackFamily(attack), ssim, victims: { vbpr: { 'HR@5': hr, meanRank: 100 - 100 * hr } } });
+    const pts = [pt('insa@b4', 0.95, 0.01), pt('insa@b8', 0.85, 0.03), pt('random', 0.6, 0)];
+    expect(valueAtSsim(pts, 'insa', 'vbpr', 'HR@5', 0.9)).toBeCloseTo(0.02, 10);
+    expect(valueAtSsim(pts, 'insa', 'vbpr', 'HR@5', 0.8)).toBeNull();
+    expect(valueAtSsim(pts, 'random', 'vbpr', 'HR@5', 0.6)).toBe(0);
+    expect(valueAtSsim(pts, 'random', 'vbpr', 'HR@5', 0.7)).toBeNull();
+  });
+});
+
 describe('experiment runner (tiny)', () => {
   let diffusionDir = '';
   beforeAll(async () => {
@@ -78,7 +92,7 @@ describe('experiment runner (tiny)', () => {
       maxTargets: 8,
       evalUsers: 60,
       diffusion: diffusionDir,
-      attacks: [{ name: 'none' }, { name: 'random', params: { budget: 16 } }, { name: 'insa', params: { steps: 3 } }, { name: 'auv-fusion', params: { ddimSteps: 4, steps: 1, batchSize: 4 } }],
+      attacks: [{ name: 'none' }, { name: 'random', params: { budget: 16 } }, { name: 'insa', params: { steps: 3 } }, { name: 'auv-fusion', params: { ddimSteps: 4, steps: 1, batchSize: 4, refineSteps: 1 } }],
       cacheDir: path.join(root, 'cache-' + name),
       out: path.join(root, 'out-' + name),
       ...extra,
@@ -95,8 +109,21 @@ describe('experiment runner (tiny)', () => {
     expect(hr('insa', 'bpr-mf')).toBeUndefined(); // white-box attack has no non-visual victim row
     expect(first.results.rows.some((r) => r.metric === 'SSIM' && r.attack === 'random' && r.mean! > 0 && r.mean! < 1)).toBe(true);
     expect(first.results.manifest.cache.hits).toBe(0);
+    // mean rank rows and the frontier points (one per attack configuration), tier recorded
+    expect(first.results.rows.some((r) => r.metric === 'meanRank' && r.attack === 'auv-fusion' && r.victim === 'vbpr' && r.mean! >= 0)).toBe(true);
+    const fr = first.results.frontier!;
+    expect(fr.map((p) => p.attack)).toEqual(['random', 'insa', 'auv-fusion']);
+    for (const p of fr) {
+      expect(p.ssim).toBeTypeOf('number');
+      expect(p.victims.vbpr!['HR@5']).toBeTypeOf('number');
+      expect(p.victims.vbpr!.meanRank).toBeTypeOf('number');
+    }
+    expect(first.results.manifest.tier).toBe('public-encoder');
+    expect(first.results.manifest.attackTiers).toEqual({ random: 'public-encoder', insa: 'white-box', 'auv-fusion': 'public-encoder' });
     const html = renderReport(first.results, first.extras);
     expect(html).toContain('<canvas id="scatter"');
+    expect(html).toContain('<canvas id="frontier0"');
+    expect(html).toContain('Exposure vs imperceptibility');
     expect(html).not.toMatch(/https?:\/\/[^"' ]*\.(js|css)/); // self-contained
     const second = await runExperiment(cfg, { quiet: true });
     expect(second.results.manifest.cache.misses).toBe(0);

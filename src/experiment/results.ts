@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 
-export const METRICS = ['HR', 'NDCG', 'AUC', 'SSIM', 'PSNR', 'Linf', 'L2', 'semantic', 'detectAUC', 'coldAUC'] as const;
+export const METRICS = ['HR', 'NDCG', 'meanRank', 'AUC', 'SSIM', 'PSNR', 'Linf', 'L2', 'semantic', 'detectAUC', 'coldAUC'] as const;
 export type Metric = (typeof METRICS)[number];
 
 export const rowSchema = z
@@ -44,6 +44,8 @@ export const resultsSchema = z
       })
       .passthrough(),
     rows: z.array(rowSchema),
+    /** Exposure-vs-imperceptibility points per attack configuration (frontierPoints). */
+    frontier: z.array(z.object({ attack: z.string(), family: z.string(), ssim: z.number().nullable(), victims: z.record(z.string(), z.record(z.string(), z.number().nullable())) }).strict()).optional(),
   })
   .passthrough();
 export type ResultsFile = z.infer<typeof resultsSchema>;
@@ -101,4 +103,61 @@ export function rowsToCsv(rows: readonly ResultRow[]): string {
   const head = 'victim,attack,protocol,defence,metric,k,mean,ci95_lo,ci95_hi,n';
   const f = (x: number | null): string => (x === null ? '' : String(x));
   return [head, ...rows.map((r) => [r.victim, r.attack, r.protocol, r.defence ?? 'none', r.metric, r.k ?? '', f(r.mean), f(r.ci95[0]), f(r.ci95[1]), r.n].join(','))].join('\n') + '\n';
+}
+
+/**
+ * One point of the exposure-vs-imperceptibility frontier (issue 14): an attack configuration's
+ * mean SSIM to the clean images and, per victim, its HR@k and mean target rank (means over seeds).
+ * `family` groups the configurations of one attack ('insa@b8' and 'insa@b16' are family 'insa';
+ * 'auv-fusion/ssimFloor=0.9' is 'auv-fusion'; the paper's method 'auv-fusion/paper' is its own).
+ */
+export interface FrontierPoint {
+  attack: string;
+  family: string;
+  ssim: number | null;
+  /** victim -> { 'HR@k': value, meanRank: value } */
+  victims: Record<string, Record<string, number | null>>;
+}
+
+/** Family of an attack name: the part before '@', with sweep variants (key=value) folded into their base. */
+export function attackFamily(name: string): string {
+  const base = name.split('@')[0]!;
+  const [head, variant] = base.split('/', 2) as [string, string | undefined];
+  if (!variant) return head;
+  const named = variant.split('+').filter((p) => !p.includes('='));
+  return named.length ? `${head}/${named.join('+')}` : head;
+}
+
+/** The frontier points of every attack (not 'none') from result rows (full protocol, no defence). */
+export function frontierPoints(rows: readonly ResultRow[], attacks: readonly string[], victims: readonly string[], ks: readonly number[]): FrontierPoint[] {
+  const get = (q: Partial<ResultRow>) => rows.find((r) => r.defence === undefined && Object.entries(q).every(([k, v]) => (r as Record<string, unknown>)[k] === v))?.mean ?? null;
+  return attacks
+    .filter((a) => a !== 'none')
+    .map((attack) => ({
+      attack,
+      family: attackFamily(attack),
+      ssim: get({ victim: 'any', attack, metric: 'SSIM' }),
+      victims: Object.fromEntries(
+        victims.map((v) => [v, { ...Object.fromEntries(ks.map((k) => [`HR@${k}`, get({ victim: v, attack, protocol: 'full', metric: 'HR', k })])), meanRank: get({ victim: v, attack, protocol: 'full', metric: 'meanRank' }) }]),
+      ),
+    }));
+}
+
+/**
+ * A family's value of `metric` (e.g. 'HR@5') on `victim` at SSIM `s`, linearly interpolated between
+ * its two configurations that bracket s (null when s is outside the family's SSIM range; a single
+ * configuration counts only at its own SSIM, within 0.005).
+ */
+export function valueAtSsim(points: readonly FrontierPoint[], family: string, victim: string, metric: string, s: number): number | null {
+  const pts = points
+    .filter((p) => p.family === family && p.ssim !== null && p.victims[victim]?.[metric] !== null && p.victims[victim]?.[metric] !== undefined)
+    .map((p) => ({ x: p.ssim!, y: p.victims[victim]![metric]! }))
+    .sort((a, b) => a.x - b.x);
+  for (const p of pts) if (Math.abs(p.x - s) <= 0.005) return p.y;
+  for (let i = 0; i + 1 < pts.length; i++) {
+    const a = pts[i]!;
+    const b = pts[i + 1]!;
+    if (a.x <= s && s <= b.x) return a.y + ((b.y - a.y) * (s - a.x)) / (b.x - a.x || 1);
+  }
+  return null;
 }

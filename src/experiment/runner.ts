@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { makeAttackContext, type Attack, type AttackResources } from '../attacks/attack.js';
+import { attackTier, makeAttackContext, type Attack, type AttackResources } from '../attacks/attack.js';
 import { createAttack } from '../attacks/registry.js';
 import { engineBackend } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
@@ -39,7 +39,7 @@ import { createRecommender, loadRecommender } from '../recommenders/models.js';
 import { victimTrainingData } from '../recommenders/training-data.js';
 import { ArtefactCache } from './cache.js';
 import type { AttackSpec, ExperimentConfig } from './config.js';
-import { RowCollector, rowsToCsv, type ResultsFile } from './results.js';
+import { RowCollector, frontierPoints, rowsToCsv, type ResultsFile } from './results.js';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -213,7 +213,10 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
   const all = Array.from({ length: nItems }, (_, i) => i);
   const F = encoders.victim;
   const cleanF = await timed(st, 'features', () => extractFeatures(F, ds.images, all, 128));
-  const cleanG = needs('surrogateRecommender') ? await timed(st, 'features', () => surrogateFeatures(ds, encoders.surrogate)) : null;
+  // the tier's attacker encoder: F when the extractor is public (public-encoder, white-box), G when independent
+  const attackerEncoder = cfg.tier === 'independent' ? encoders.surrogate : F;
+  const attackerHash = cfg.tier === 'independent' ? encHash.surrogate : encHash.victim;
+  const cleanG = needs('surrogateRecommender') ? await timed(st, 'features', () => surrogateFeatures(ds, attackerEncoder)) : null;
   const cleanImages = new Map<number, Float32Array>();
   for (const t of targets) cleanImages.set(t, await ds.images.load(t));
 
@@ -291,7 +294,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
     // ---- surrogate preference encoder (the attacker's recommender)
     let surrogate: { model: PreferenceEncoder; hash: string } | undefined;
     if (cleanG) {
-      const res = await timed(st, 'surrogate', () => prepareSurrogate(ds, dataKey, cfg, cache, seed, cleanG, encHash.surrogate, st.log));
+      const res = await timed(st, 'surrogate', () => prepareSurrogate(ds, dataKey, cfg, cache, seed, cleanG, attackerHash, st.log));
       surrogate = { model: res.value, hash: res.hash };
     }
 
@@ -312,7 +315,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
           seed,
           targets,
           data: dataKey,
-          enc: attack.threat.knows.map((k) => ({ victimEncoder: encHash.victim, surrogateEncoder: encHash.surrogate, semanticEncoder: encHash.semantic })[k as string] ?? k),
+          enc: attack.threat.knows.map((k) => ({ victimEncoder: encHash.victim, surrogateEncoder: attackerHash, semanticEncoder: encHash.semantic })[k as string] ?? k),
           victim: v?.hash ?? null,
           surrogate: attack.threat.knows.includes('surrogateRecommender') ? surrogate?.hash : null,
           diffusion: attack.threat.knows.includes('diffusion') ? cfg.diffusion : null,
@@ -326,8 +329,9 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
               const resources: AttackResources = {
                 rng: new Rng(seed).fork(`attack:${attack.name}:${vk ?? 'any'}`),
                 dataset: ds,
+                tier: cfg.tier,
                 victimEncoder: F,
-                surrogateEncoder: encoders.surrogate,
+                surrogateEncoder: attackerEncoder,
                 semanticEncoder: encoders.semantic,
                 ...(v ? { victimModel: v.model } : {}),
                 ...(surrogate ? { surrogateRecommender: surrogate.model } : {}),
@@ -408,7 +412,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
                 }
                 await writeJsonAtomic(path.join(dir, 'eval.json'), out);
               },
-              async (dir) => JSON.parse(await fs.readFile(path.join(dir, 'eval.json'), 'utf8')) as { full?: { hr: Record<string, number>; ndcg: Record<string, number> }[]; aip?: { hr: Record<string, number> }[] },
+              async (dir) => JSON.parse(await fs.readFile(path.join(dir, 'eval.json'), 'utf8')) as { full?: { hr: Record<string, number>; ndcg: Record<string, number>; meanRank: number }[]; aip?: { hr: Record<string, number> }[] },
             ),
           );
           const base = { victim: kind, attack: spec.name, ...(defence !== 'none' ? { defence } : {}) };
@@ -419,6 +423,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
             }
             if (ev.value.aip) rows.add({ ...base, protocol: 'aip', metric: 'HR', k }, seed, ev.value.aip.map((p) => p.hr[k]!));
           }
+          if (ev.value.full) rows.add({ ...base, protocol: 'full', metric: 'meanRank', k: null }, seed, ev.value.full.map((p) => p.meanRank));
         }
       }
       bar.tick(1, `seed ${seed} ${spec.name}`);
@@ -443,9 +448,12 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
       cache: { hits: cache.stats.hits.length, misses: cache.stats.misses.length },
       protocolText: protocolText(cfg, targets.length, extras.evalUsers),
       dataset: extras.dataset,
+      tier: cfg.tier,
+      attackTiers: Object.fromEntries(attacks.filter((a) => a.attack).map((a) => [a.spec.name, attackTier(a.attack!, cfg.tier)])),
     },
     rows: rows.rows(),
   };
+  results.frontier = frontierPoints(results.rows, attackNames(cfg.attacks), cfg.victims, cfg.ks);
   const files = { json: path.join(outDir, 'results.json'), csv: path.join(outDir, 'results.csv'), log: logFile };
   await writeJsonAtomic(files.json, results);
   await writeFileAtomic(files.csv, rowsToCsv(results.rows));
@@ -476,7 +484,8 @@ export function protocolText(cfg: ExperimentConfig, targets: number, evalUsers: 
   const seeds = cfg.seeds.length;
   return [
     `Full-ranking protocol (spec section 9): for each victim, attack, target item and evaluation user, the target's rank among all items not in the user's training set, with only that target's image replaced by its adversarial version (the other targets clean).`,
-    `HR@k is the mean of [rank < k] and NDCG@k the mean of 1/log2(rank + 2) when rank < k, over ${targets} target items x ${evalUsers} evaluation users; k = ${cfg.ks.join(', ')}. Attack 'none' is the same computation with the clean images.`,
+    `HR@k is the mean of [rank < k] and NDCG@k the mean of 1/log2(rank + 2) when rank < k, over ${targets} target items x ${evalUsers} evaluation users; k = ${cfg.ks.join(', ')}; meanRank is the mean 0-based rank over the same pairs. Attack 'none' is the same computation with the clean images.`,
+    `Threat-model tier '${cfg.tier}': the attacker's encoder (what AUV-Fusion aligns through, EXPA/PGD pull features with, and the surrogate recommender is trained on) is ${cfg.tier === 'independent' ? "the attacker's own encoder G, trained independently of the victim's F (a transfer setting)" : "the victim's public feature extractor F (AIP's and the paper's setting: the extractor is public, the recommender is not)"}; attacks that read the victim's model (INSA) are white-box reference rows.`,
     `Each figure is computed per seed (seeds ${cfg.seeds.join(', ')}: victims, surrogate recommender, attacks and user sample re-run per seed; encoders and the diffusion model trained once) and reported as the mean over seeds with a 95% Student-t interval over the ${seeds} per-seed means${seeds < 2 ? ' (one seed: interval over targets)' : ''}; n is the number of values the interval is over; intervals are clipped to the metric's range.`,
     `White-box attacks (INSA) are crafted against each visual victim separately and have no row for the non-visual BPR-MF control; the other attacks craft one image per target used against every victim. Image metrics (SSIM with an 11x11 Gaussian window, sigma 1.5, as scikit-image; PSNR; L_inf; L2 on [0,1] pixels; semantic = cosine under the semantic encoder C) compare each adversarial image with its clean image. detectAUC is the held-out ROC AUC of a logistic-regression detector on victim-encoder features trained on half of the targets' clean/adversarial pairs.`,
     `Victim accuracy (protocol 'test'): HR@10, NDCG@10 and AUC of each user's held-out test item among all items not in the training set; coldAUC restricted to cold items (see src/evaluation/accuracy.ts).`,

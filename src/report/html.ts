@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { encodePngRgb } from '../data/png.js';
 import type { ReportExtras } from '../experiment/runner.js';
-import type { ResultRow, ResultsFile } from '../experiment/results.js';
+import { frontierPoints, valueAtSsim, type FrontierPoint, type ResultRow, type ResultsFile } from '../experiment/results.js';
 
 const require = createRequire(import.meta.url);
 
@@ -51,16 +51,22 @@ export function renderReport(results: ResultsFile, extras: ReportExtras): string
   const attacks = cfg.attacks.map((a) => a.name);
   const ks = cfg.ks;
 
+  const m0 = results.manifest as { tier?: string; attackTiers?: Record<string, string> };
+  const tier = m0.tier ?? 'public-encoder';
+  const tierTag = (a: string): string => (m0.attackTiers?.[a] && m0.attackTiers[a] !== tier ? ` <span class="ci">(${esc(m0.attackTiers[a]!)})</span>` : '');
+  const frontier: FrontierPoint[] = results.frontier ?? frontierPoints(rows, attacks, victims, ks);
+  const frontierHtml = frontierSection(frontier, victims.filter((v) => v !== 'bpr-mf'), ks[0]!);
+
   // summary table: victim x attack
-  const head = `<tr><th>victim</th><th>attack</th>${ks.map((k) => `<th>HR@${k}</th>`).join('')}<th>NDCG@${ks.includes(10) ? 10 : ks[0]}</th><th>SSIM</th><th>PSNR (dB)</th><th>L<sub>∞</sub></th><th>semantic</th><th>detect AUC</th></tr>`;
+  const head = `<tr><th>victim</th><th>attack</th>${ks.map((k) => `<th>HR@${k}</th>`).join('')}<th>NDCG@${ks.includes(10) ? 10 : ks[0]}</th><th>mean rank</th><th>SSIM</th><th>PSNR (dB)</th><th>L<sub>∞</sub></th><th>semantic</th><th>detect AUC</th></tr>`;
   const body = victims
     .flatMap((v) =>
       attacks.map((a) => {
         const hr = ks.map((k) => cell(find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k }), 4)).join('');
-        const nd = cell(find({ victim: v, attack: a, protocol: 'full', metric: 'NDCG', k: ks.includes(10) ? 10 : ks[0]! }), 4);
+        const nd = cell(find({ victim: v, attack: a, protocol: 'full', metric: 'NDCG', k: ks.includes(10) ? 10 : ks[0]! }), 4) + cell(find({ victim: v, attack: a, protocol: 'full', metric: 'meanRank' }), 0);
         const img = (m: ResultRow['metric'], d: number) => (a === 'none' ? '<td class="na">–</td>' : cell(find({ victim: 'any', attack: a, metric: m }), d));
         const none = !find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! });
-        return `<tr${a === 'none' ? ' class="clean"' : ''}><td>${esc(v)}</td><td>${esc(a)}${none ? ' <span class="ci">(n/a)</span>' : ''}</td>${hr}${nd}${img('SSIM', 3)}${img('PSNR', 1)}${img('Linf', 3)}${img('semantic', 3)}${img('detectAUC', 2)}</tr>`;
+        return `<tr${a === 'none' ? ' class="clean"' : ''}><td>${esc(v)}</td><td>${esc(a)}${tierTag(a)}${none ? ' <span class="ci">(n/a)</span>' : ''}</td>${hr}${nd}${img('SSIM', 3)}${img('PSNR', 1)}${img('Linf', 3)}${img('semantic', 3)}${img('detectAUC', 2)}</tr>`;
       }),
     )
     .join('\n');
@@ -135,12 +141,13 @@ figcaption{font-size:11px;color:#5b6472}
 <p class="sub">Dataset <code>${esc(cfg.dataset)}</code>${m.dataset ? ` — ${m.dataset.users} users, ${m.dataset.items} items, ${m.dataset.interactions} interactions, ${m.dataset.targets} cold-start targets attacked, ${m.dataset.imageSize}px images` : ''}. Seeds ${m.seeds.join(', ')}. auv-fusion ${esc(m.toolVersion)}, config ${esc(m.configHash)}.</p>
 
 <h2>Target exposure under attack (full-ranking protocol)</h2>
-<p>Mean over seeds with the 95% interval in brackets. Image metrics compare each adversarial image with its clean original.</p>
+<p>Threat-model tier <b>${esc(tier)}</b>: ${tier === 'independent' ? "the attacker aligns through its own encoder G (trained independently of the victim's F)" : "the victim's feature extractor F is public and is the attacker's encoder; the victim recommender is not"}. Rows marked (white-box) read the victim model (INSA) and are references, not attacks of this tier. Mean over seeds with the 95% interval in brackets; mean rank is the target's mean 0-based rank (lower is better). Image metrics compare each adversarial image with its clean original.</p>
 <div class="scroll"><table>${head}${body}</table></div>
 
 <h2>Victim accuracy (clean test split)</h2>
 <table>${accHead}${accBody}</table>
 ${defenceRows}
+${frontierHtml}
 
 <h2>Plots</h2>
 <div class="charts">
@@ -165,7 +172,7 @@ ${victims.map((v, i) => `<div class="card"><h3>HR@k — ${esc(v)}</h3><canvas id
 </main>
 <script>${chartJsSource()}</script>
 <script>
-const D = ${JSON.stringify(chartData)};
+const D = ${JSON.stringify({ ...chartData, frontier, frontierVictims: victims.filter((v) => v !== 'bpr-mf') })};
 const palette = ['#5b6472','#e07b39','#3a86c8','#c8455f','#2ca58d','#8e6cc8','#d9a400','#555'];
 Chart.defaults.animation = false;
 D.hrData.forEach((v, i) => new Chart(document.getElementById('hr' + i), { type: 'bar',
@@ -174,6 +181,14 @@ D.hrData.forEach((v, i) => new Chart(document.getElementById('hr' + i), { type: 
 new Chart(document.getElementById('scatter'), { type: 'scatter',
   data: { datasets: D.scatter.map((p, j) => ({ label: p.attack, data: [{ x: p.x, y: p.y }], backgroundColor: palette[(j + 1) % palette.length], pointRadius: 6 })) },
   options: { plugins: { legend: { position: 'bottom' } }, scales: { x: { title: { display: true, text: 'SSIM to clean' } }, y: { beginAtZero: true, title: { display: true, text: 'HR@' + D.ks[0] } } } } });
+D.frontierVictims.forEach((v, i) => {
+  const fams = [...new Set(D.frontier.map(p => p.family))];
+  const sets = fams.map((f, j) => ({ label: f, showLine: true, borderColor: palette[(j + 1) % palette.length], backgroundColor: palette[(j + 1) % palette.length], pointRadius: 4,
+    data: D.frontier.filter(p => p.family === f && p.ssim !== null && p.victims[v] && p.victims[v]['HR@' + D.ks[0]] !== null).map(p => ({ x: p.ssim, y: p.victims[v]['HR@' + D.ks[0]] })).sort((a, b) => a.x - b.x) }));
+  const el = document.getElementById('frontier' + i);
+  if (el) new Chart(el, { type: 'scatter', data: { datasets: sets },
+    options: { plugins: { legend: { position: 'bottom' } }, scales: { x: { reverse: true, title: { display: true, text: 'SSIM to clean (more imperceptible to the left)' } }, y: { beginAtZero: true, title: { display: true, text: 'HR@' + D.ks[0] + ' (' + v + ')' } } } } });
+});
 const curveSets = Object.entries(D.victimCurves).map(([v, c], j) => ({ label: v, data: c.loss.map((y, x) => ({ x: x + 1, y })), borderColor: palette[j % palette.length], fill: false, pointRadius: 0 }));
 new Chart(document.getElementById('curves'), { type: 'line', data: { datasets: curveSets },
   options: { parsing: true, plugins: { legend: { position: 'bottom' } }, scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: 'BPR loss' } } } } });
@@ -187,4 +202,29 @@ new Chart(document.getElementById('attacklog'), { type: 'line', data: { datasets
 </script>
 </body></html>
 `;
+}
+
+/** SSIM levels of the matched-imperceptibility table. */
+const MATCHED_SSIM = [0.95, 0.9, 0.85, 0.8, 0.7, 0.6];
+
+/** The frontier plot (one per visual victim) and the table ranking attack families at matched SSIM. */
+function frontierSection(points: readonly FrontierPoint[], victims: readonly string[], k: number): string {
+  const fams = [...new Set(points.map((p) => p.family))];
+  if (points.length === 0 || victims.length === 0) return '';
+  const metric = `HR@${k}`;
+  const tables = victims
+    .map((v) => {
+      const rowsHtml = MATCHED_SSIM.map((s) => {
+        const vals = fams.map((f) => ({ f, y: valueAtSsim(points, f, v, metric, s), r: valueAtSsim(points, f, v, 'meanRank', s) })).filter((x) => x.y !== null);
+        vals.sort((a, b) => b.y! - a.y! || (a.r ?? Infinity) - (b.r ?? Infinity));
+        const cells = vals.map((x, i) => `${i + 1}. ${esc(x.f)} ${fmt(x.y, 4)}${x.r !== null ? ` <span class="ci">rank ${fmt(x.r, 0)}</span>` : ''}`).join(' · ');
+        return `<tr><td>${s.toFixed(2)}</td><td style="text-align:left">${cells || '<span class="na">no attack configuration spans this SSIM</span>'}</td></tr>`;
+      }).join('');
+      return `<h3>${esc(v)}</h3><table><tr><th>SSIM</th><th style="text-align:left">attacks ranked by ${metric} (linear interpolation between each attack's neighbouring configurations)</th></tr>${rowsHtml}</table>`;
+    })
+    .join('');
+  return `<h2>Exposure vs imperceptibility (frontier)</h2>
+<p>Each point is one attack configuration (budget, or AUV-Fusion strength); lines join the configurations of one attack. Attacks are compared at matched SSIM: an attack ranks above another only at an SSIM both reach.</p>
+<div class="charts">${victims.map((v, i) => `<div class="card"><h3>${metric} vs SSIM — ${esc(v)}</h3><canvas id="frontier${i}" height="240"></canvas></div>`).join('')}</div>
+${tables}`;
 }

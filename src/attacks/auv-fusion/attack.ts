@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError } from '../../core/errors.js';
 import { Progress } from '../../core/progress.js';
-import type { Rng } from '../../core/rng.js';
+import { Rng } from '../../core/rng.js';
 import { loadImageBatch, type ImageSource } from '../../data/dataset.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
 import { ssim } from '../../evaluation/image-metrics.js';
@@ -25,6 +25,7 @@ import { chainGrad, chainPlan, decodeImage, noisyLatent, runChain, type ChainMod
 import { auvFusionParams, type AuvFusionParams } from './config.js';
 import { toChainModel } from './diffusion-adapter.js';
 import { DeltaMlp } from './generator.js';
+import { groupMeans, marginBatch, marginHits, marginLoss, targetGroups, userThresholds, type MarginBatch } from './objective.js';
 
 /** What the attack accepts as its surrogate recommender: one encoder, or one per view. */
 export type SurrogateHandle = PreferenceEncoder | Partial<Record<'both' | 'id' | 'visual', PreferenceEncoder>>;
@@ -39,6 +40,10 @@ interface Prepared {
   eU: tf.Tensor2D;
   /** z_t (eq. 3), latent space only. */
   zt: tf.Tensor4D | null;
+  /** D(chain(z_t)), the clean round trip, for the residual composition (latent space only). */
+  xRef: tf.Tensor4D | null;
+  /** Group embeddings and thresholds of the margin objective. */
+  margin: MarginBatch | null;
 }
 
 function cosRows(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
@@ -93,41 +98,10 @@ async function resolvePreference(ctx: AttackContext, view: AuvFusionParams['view
   return model;
 }
 
-/** e_U per target (eq. 1): normalised mean of e_u over the target's user group. */
-export function groupEmbeddings(pref: PreferenceEncoder, p: AuvFusionParams, targets: readonly number[], train: readonly (readonly number[])[]): Float32Array {
-  const d = pref.config.dim;
-  const E = pref.userEmbeddingArray();
-  const meanOf = (users: ArrayLike<number>): Float32Array => {
-    const v = new Float32Array(d);
-    for (let k = 0; k < users.length; k++) {
-      const u = users[k]!;
-      for (let j = 0; j < d; j++) v[j] += E[u * d + j]!;
-    }
-    let n = 0;
-    for (let j = 0; j < d; j++) n += v[j]! * v[j]!;
-    n = Math.sqrt(n) || 1;
-    for (let j = 0; j < d; j++) v[j] = v[j]! / n;
-    return v;
-  };
-  const out = new Float32Array(targets.length * d);
-  if (p.group === 'all') {
-    const users: number[] = [];
-    for (let u = 0; u < train.length; u++) if ((train[u]?.length ?? 0) > 0) users.push(u);
-    const v = meanOf(users);
-    for (let k = 0; k < targets.length; k++) out.set(v, k * d);
-  } else if (p.group === 'segment') {
-    for (const u of p.segment!) if (u >= pref.numUsers) throw new ConfigError(`attack 'auv-fusion': segment user ${u} outside [0, ${pref.numUsers})`);
-    const v = meanOf(p.segment!);
-    for (let k = 0; k < targets.length; k++) out.set(v, k * d);
-  } else {
-    // top-N users by the surrogate's score of the target, s(u,i) = e_u . (e_i,id + h_i)
-    for (let k = 0; k < targets.length; k++) {
-      const s = pref.scoreVector(pref.itemVector(targets[k]!));
-      const order = Array.from(s.keys()).sort((a, b) => s[b]! - s[a]! || a - b);
-      out.set(meanOf(order.slice(0, Math.min(p.topN, order.length))), k * d);
-    }
-  }
-  return out;
+/** e_U per target (eq. 1): normalised mean of e_u over the target's user group (objective.ts). */
+export function groupEmbeddings(pref: PreferenceEncoder, p: AuvFusionParams, targets: readonly number[], train: readonly (readonly number[])[], rng?: Rng): Float32Array {
+  const groups = targetGroups(p, targets, train, pref.userEmbeddingArray(), pref.config.dim, (i) => pref.itemVector(i), rng ?? new Rng(0));
+  return groupMeans(pref.userEmbeddingArray(), pref.config.dim, groups);
 }
 
 export class AuvFusionAttack implements Attack {
@@ -168,10 +142,24 @@ export class AuvFusionAttack implements Attack {
     const out = new Map<number, Float32Array>();
     if (targets.length === 0) return { images: out, log, seconds: 0 };
 
-    // e_U per target (eq. 1) and the projection P of the visual view (eq. 6)
-    const eUAll = groupEmbeddings(pref, p, targets, train);
+    // U and e_U per target (eq. 1), tau_u for the margin objective, the projection P (eq. 6)
+    const E = pref.userEmbeddingArray();
+    const groups = targetGroups(p, targets, train, E, d, (i) => pref.itemVector(i), rng.fork('groups'));
+    const eUAll = groupMeans(E, d, groups);
+    const tau = p.objective === 'margin' ? userThresholds(pref, groups.flat(), train, p.marginK) : null;
     const proj = pref.projection();
     const deltaShape: number[] = model ? [...model.latentShape] : [size, size, 3];
+
+    /** D(chain(z)) without gradients. */
+    const render0 = (z: tf.Tensor4D): tf.Tensor4D => {
+      const z0 = runChain(model!, plan!, z);
+      const x = decodeImage(model!, z0, size);
+      z0.dispose();
+      return x;
+    };
+    /** The output image for a decoded chain output xDec: residual composition or full regeneration. */
+    const compose = (b: Prepared, xDec: tf.Tensor4D): tf.Tensor4D =>
+      b.xRef ? (tf.tidy(() => tf.clipByValue(tf.add(b.x0, tf.sub(xDec, b.xRef!)), 0, 1)) as tf.Tensor4D) : xDec;
 
     // prepare every target once: x0, C(x0), z_t (eq. 3) with noise from the run's seed per target
     const prep: Prepared[] = [];
@@ -187,14 +175,17 @@ export class AuvFusionAttack implements Attack {
         items.forEach((it, k) => noise.set(ctx.rng.fork('auv-noise').fork(String(it)).normalArray(h * w * c), k * h * w * c));
         zt = tf.tidy(() => noisyLatent(model.encode(x0), tf.tensor4d(noise, [items.length, h, w, c]), plan.alphaBar));
       }
-      prep.push({ items: [...items], x0, sem0, eU, zt });
+      const xRef = zt && model && plan && p.compose === 'residual' ? render0(zt) : null;
+      const margin = tau ? marginBatch(pref, items, groups.slice(s, s + items.length), tau) : null;
+      prep.push({ items: [...items], x0, sem0, eU, zt, xRef, margin });
     }
 
     // eq. 6: L = l1 L_CLIP + l2 L_SSIM + l3 L_align, per batch mean; returns [total, clip, ssim, align]
     const lossFn = (b: Prepared, x: tf.Tensor4D): tf.Scalar[] => {
       const lClip = tf.mean(tf.sub(1, cosRows(C.encode(x), b.sem0))) as tf.Scalar;
       const lSsim = tf.mean(tf.sub(1, ssim(x, b.x0))) as tf.Scalar;
-      const lAlign = tf.mean(tf.sub(1, cosRows(pref.project(G.encode(x), proj), b.eU))) as tf.Scalar;
+      const h = pref.project(G.encode(x), proj);
+      const lAlign = b.margin ? marginLoss(b.margin, h, p.temperature) : (tf.mean(tf.sub(1, cosRows(h, b.eU))) as tf.Scalar);
       const total = tf.addN([tf.mul(lClip, p.l1), tf.mul(lSsim, p.l2), tf.mul(lAlign, p.l3)]) as tf.Scalar;
       return [total, lClip, lSsim, lAlign];
     };
@@ -202,20 +193,46 @@ export class AuvFusionAttack implements Attack {
     /** x_adv for a delta (no gradient), eqs. 4-5 or the pixel ablation. */
     const render = (b: Prepared, delta: tf.Tensor4D | null): tf.Tensor4D => {
       if (model && plan && b.zt) {
+        if (!delta && b.xRef) return tf.clone(b.x0);
         const zt = delta ? tf.tidy(() => tf.add(b.zt!, tf.mul(delta, p.eta)) as tf.Tensor4D) : tf.clone(b.zt);
-        const z0 = runChain(model, plan, zt);
-        const x = decodeImage(model, z0, size);
-        tf.dispose([zt, z0]);
+        const xDec = render0(zt);
+        const x = compose(b, xDec);
+        if (x !== xDec) xDec.dispose();
+        zt.dispose();
         return x;
       }
       return tf.tidy(() => (delta ? tf.clipByValue(tf.add(b.x0, tf.mul(delta, p.pixelScale * p.eta)), 0, 1) : tf.clone(b.x0)) as tf.Tensor4D);
+    };
+
+    /**
+     * x_adv for the final delta; with ssimFloor > 0 each target whose SSIM to x0 is below the floor
+     * gets its delta halved (up to 6 times; then delta = 0, which is x0 itself under the residual
+     * composition). Returns the per-target scales applied.
+     */
+    const renderWithFloor = async (b: Prepared, delta: tf.Tensor4D): Promise<{ x: tf.Tensor4D; scale: number[] }> => {
+      const scale = b.items.map(() => 1);
+      let x = render(b, delta);
+      if (p.ssimFloor <= 0) return { x, scale };
+      for (let round = 0; round <= 6; round++) {
+        const sv = tf.tidy(() => ssim(x, b.x0));
+        const vals = Array.from(await sv.data());
+        sv.dispose();
+        const low = vals.map((v) => v < p.ssimFloor);
+        if (!low.some((l) => l)) break;
+        low.forEach((l, q) => l && (scale[q] = round === 6 ? 0 : scale[q]! / 2));
+        const scaled = tf.tidy(() => tf.mul(delta, tf.tensor4d(scale, [scale.length, 1, 1, 1])) as tf.Tensor4D);
+        x.dispose();
+        x = render(b, scaled);
+        scaled.dispose();
+      }
+      return { x, scale };
     };
 
     /** dL/d delta for batch b at `delta` (eq. 6 through eqs. 4-5), plus the loss parts. */
     const deltaGrad = async (b: Prepared, delta: tf.Tensor4D): Promise<{ g: tf.Tensor4D; parts: number[] }> => {
       if (model && plan && b.zt) {
         const zt = tf.tidy(() => tf.add(b.zt!, tf.mul(delta, p.eta)) as tf.Tensor4D);
-        const r = await chainGrad(model, plan, zt, size, (x) => lossFn(b, x));
+        const r = await chainGrad(model, plan, zt, size, (x) => lossFn(b, compose(b, x)));
         const g = tf.tidy(() => tf.mul(r.gradZt, p.eta) as tf.Tensor4D);
         tf.dispose([zt, r.gradZt, r.image]);
         return { g, parts: r.parts };
@@ -320,45 +337,35 @@ export class AuvFusionAttack implements Attack {
       }
     }
 
-    // final images, with the clean round trip (delta = 0) for reference
-    let ssimAdv = 0;
-    let ssimRec = 0;
-    let alignAdv = 0;
-    let alignRec = 0;
-    let alignClean = 0;
+    // final images (with the SSIM floor's per-target scaling of delta), and reference statistics
+    const acc = { ssimAdv: 0, ssimRoundTrip: 0, cosAlignAdv: 0, cosAlignRoundTrip: 0, cosAlignClean: 0, groupHitsAdv: 0, groupHitsClean: 0, deltaScale: 0 };
     let n = 0;
     for (let k = 0; k < prep.length; k++) {
       const b = prep[k]!;
-      const xAdv = render(b, finalDelta[k]!);
-      const xRec = render(b, null);
+      const { x: xAdv, scale } = await renderWithFloor(b, finalDelta[k]!);
+      const xRec = b.xRef ? tf.clone(b.xRef) : render(b, null);
       const stats = tf.tidy(() => {
-        const al = (x: tf.Tensor4D) => tf.sum(cosRows(pref.project(G.encode(x), proj), b.eU));
-        return tf.stack([tf.sum(ssim(xAdv, b.x0)), tf.sum(ssim(xRec, b.x0)), al(xAdv), al(xRec), al(b.x0)]);
+        const hAdv = pref.project(G.encode(xAdv), proj);
+        const hClean = pref.project(G.encode(b.x0), proj);
+        const al = (h: tf.Tensor2D) => tf.sum(cosRows(h, b.eU));
+        const hits = (h: tf.Tensor2D) => (b.margin ? tf.mul(marginHits(b.margin, h), b.items.length) : tf.scalar(NaN));
+        return tf.stack([tf.sum(ssim(xAdv, b.x0)), tf.sum(ssim(xRec, b.x0)), al(hAdv), al(pref.project(G.encode(xRec), proj)), al(hClean), hits(hAdv), hits(hClean)]);
       });
       const sv = await stats.data();
-      ssimAdv += sv[0]!;
-      ssimRec += sv[1]!;
-      alignAdv += sv[2]!;
-      alignRec += sv[3]!;
-      alignClean += sv[4]!;
+      (['ssimAdv', 'ssimRoundTrip', 'cosAlignAdv', 'cosAlignRoundTrip', 'cosAlignClean', 'groupHitsAdv', 'groupHitsClean'] as const).forEach((key, q) => (acc[key] += sv[q]!));
+      acc.deltaScale += scale.reduce((a, v) => a + v, 0);
       n += b.items.length;
       const px = (await xAdv.data()) as Float32Array;
       const per = size * size * 3;
       b.items.forEach((it, q) => out.set(it, px.slice(q * per, (q + 1) * per)));
       tf.dispose([xAdv, xRec, stats]);
     }
-    log.push({
-      step: log.length,
-      final: 1,
-      ssimAdv: ssimAdv / n,
-      ssimCleanRoundTrip: ssimRec / n,
-      cosAlignAdv: alignAdv / n,
-      cosAlignRoundTrip: alignRec / n,
-      cosAlignClean: alignClean / n,
-      seconds: (Date.now() - t0) / 1000,
-    });
+    log.push({ step: log.length, final: 1, ...Object.fromEntries(Object.entries(acc).map(([key, v]) => [key, v / n])), seconds: (Date.now() - t0) / 1000 });
 
-    for (const b of prep) tf.dispose([b.x0, b.sem0, b.eU, ...(b.zt ? [b.zt] : [])]);
+    for (const b of prep) {
+      tf.dispose([b.x0, b.sem0, b.eU, ...(b.zt ? [b.zt] : []), ...(b.xRef ? [b.xRef] : [])]);
+      if (b.margin) tf.dispose([b.margin.E, b.margin.tau, b.margin.w, b.margin.eid]);
+    }
     tf.dispose(finalDelta);
     proj.dispose();
     return { images: out, log, seconds: (Date.now() - t0) / 1000 };

@@ -6,6 +6,7 @@ import { synthesizeCatalogue, type SynthDataset } from '../../data/index.js';
 import { loadImageBatch } from '../../data/dataset.js';
 import { PreferenceEncoder } from '../../preference/model.js';
 import { makeAttackContext, type AttackResources } from '../attack.js';
+import { ssim } from '../../evaluation/image-metrics.js';
 import { chainGrad, chainPlan, ddimStep, decodeImage } from '../../diffusion/chain.js';
 import { auvFusionParams, sweepVariants, variantOverrides } from './config.js';
 import { DeltaMlp } from './generator.js';
@@ -16,8 +17,11 @@ describe('config and variants', () => {
   it('parses named variants, key=value sweeps and rejects unknown ones', () => {
     expect(variantOverrides('no-align')).toEqual({ l3: 0 });
     expect(variantOverrides('no-align+eta=0.5')).toEqual({ l3: 0, eta: 0.5 });
-    expect(auvFusionParams({}, 'ddimSteps=20').injectIndex).toBe(10);
-    expect(auvFusionParams({}).injectIndex).toBe(25);
+    expect(auvFusionParams({}, 'paper+ddimSteps=20').injectIndex).toBe(10);
+    expect(auvFusionParams({}, 'paper').injectIndex).toBe(25);
+    expect(auvFusionParams({}, 'ddimSteps=20').injectIndex).toBe(15); // residual composition: a later injection
+    expect(auvFusionParams({}, 'paper')).toMatchObject({ group: 'all', objective: 'cosine', compose: 'regenerate', refineSteps: 0, generator: 'mlp' });
+    expect(auvFusionParams({})).toMatchObject({ group: 'all', objective: 'margin', compose: 'residual', ssimFloor: 0.8 });
     expect(() => auvFusionParams({}, 'bogus')).toThrow(ConfigError);
     expect(() => auvFusionParams({ etta: 1 })).toThrow(/etta/);
     expect(() => auvFusionParams({ ddimSteps: 10, injectIndex: 10 })).toThrow(/injectIndex/);
@@ -105,7 +109,7 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
   it('L_align falls, images are valid, a fixed seed gives identical images, no tensor leaks', async () => {
     const targets = ds.targets.slice(0, 4);
     const params = { steps: 12, batchSize: 2, ddimSteps: 6, lr: 0.01, outInitStd: 0.01 };
-    const atk = createAuvFusionAttack(params);
+    const atk = createAuvFusionAttack(params, 'paper');
     const before = tf.memory().numTensors;
     const r1 = await atk.generate(targets, makeAttackContext(atk, { ...res, rng: new Rng(9) }));
     expect(tf.memory().numTensors).toBe(before);
@@ -123,17 +127,45 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
     expect(last).toBeLessThan(first);
     const fin = r1.log[r1.log.length - 1]!;
     expect(fin.final).toBe(1);
-    expect(fin.ssimCleanRoundTrip).toBeGreaterThan(-1);
+    expect(fin.ssimRoundTrip).toBeGreaterThan(-1);
     expect(fin.cosAlignAdv).toBeGreaterThan(fin.cosAlignRoundTrip!);
     const r2 = await atk.generate(targets, makeAttackContext(atk, { ...res, rng: new Rng(9) }));
     for (const t of targets) expect(Array.from(r2.images.get(t)!)).toEqual(Array.from(r1.images.get(t)!));
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('delta = 0 reproduces the input under the residual composition (the paper regenerates it)', async () => {
+    const targets = ds.targets.slice(0, 2);
+    const zero = { steps: 0, refineSteps: 0, outInitStd: 0, batchSize: 2, ddimSteps: 6, ssimFloor: 0 };
+    const atk = createAuvFusionAttack(zero);
+    const r = await atk.generate(targets, makeAttackContext(atk, res));
+    const paper = createAuvFusionAttack(zero, 'paper');
+    const rp = await paper.generate(targets, makeAttackContext(paper, res));
+    const x0 = await loadImageBatch(ds.images, targets);
+    const batch = (m: Map<number, Float32Array>) => tf.tensor4d(Float32Array.from(targets.flatMap((t) => Array.from(m.get(t)!))), x0.shape);
+    const [a, b] = [batch(r.images), batch(rp.images)];
+    const sr = Array.from(await ssim(a, x0).data());
+    const sp = Array.from(await ssim(b, x0).data());
+    for (const v of sr) expect(v).toBeGreaterThanOrEqual(0.99);
+    expect(Math.max(...sp)).toBeLessThan(0.99); // full regeneration pays the round trip
+    tf.dispose([a, b, x0]);
+  });
+
+  it('the margin objective and a per-target group raise the surrogate score of the target', async () => {
+    const targets = ds.targets.slice(0, 2);
+    const atk = createAuvFusionAttack({ steps: 6, refineSteps: 4, batchSize: 2, ddimSteps: 6, group: 'top-n', topN: 10, outInitStd: 0.01, lr: 0.05, refineLr: 0.1, ssimFloor: 0 });
+    const r = await atk.generate(targets, makeAttackContext(atk, res));
+    const steps = r.log.filter((l) => l.final === undefined);
+    expect(steps.at(-1)!.L_align!).toBeLessThan(steps[0]!.L_align!);
+    const fin = r.log.at(-1)!;
+    expect(fin.ssimAdv).toBeLessThan(1);
+    expect(fin.cosAlignAdv).toBeGreaterThan(fin.cosAlignClean!);
+  });
+
   it('ablations run: no-latent keeps pixels in [0,1], per-image and refine and top-n work, id-only trains its own view', async () => {
     const targets = ds.targets.slice(0, 2);
     const before = tf.memory().numTensors;
-    for (const v of ['no-latent', 'per-image', 'refine', 'top-n', 'id-only', 'no-align']) {
+    for (const v of ['no-latent', 'per-image', 'refine', 'top-n', 'cluster', 'id-only', 'no-align', 'paper']) {
       const atk = createAuvFusionAttack({ steps: 2, batchSize: 2, ddimSteps: 4, refineSteps: 2 }, v);
       const r = await atk.generate(targets, makeAttackContext(atk, res));
       expect(r.images.size).toBe(2);
@@ -202,7 +234,7 @@ describe('target user groups (eq. 1)', () => {
       new Rng(2),
     );
     const t = ds.targets.slice(0, 3);
-    const all = groupEmbeddings(model, auvFusionParams({}), t, ds.split.train);
+    const all = groupEmbeddings(model, auvFusionParams({ group: 'all' }), t, ds.split.train);
     expect(Array.from(all.slice(0, 8))).toEqual(Array.from(all.slice(8, 16)));
     expect(Math.hypot(...all.slice(0, 8))).toBeCloseTo(1, 5);
     const top = groupEmbeddings(model, auvFusionParams({ group: 'top-n', topN: 5 }), t, ds.split.train);

@@ -15,13 +15,35 @@ export const auvFusionSchema = z.object({
   penalty: z.number().min(0).default(1e-3),
   /** Injection strength eta of eq. 4. */
   eta: z.number().min(0).default(1.0),
-  /** DDIM steps n (eq. 5) and the injection index (default floor(n/2), eq. 3). */
+  /** DDIM steps n (eq. 5) and the injection index (default floor(n/2) for 'regenerate', floor(3n/4) for 'residual'; eq. 3). */
   ddimSteps: z.number().int().min(1).max(1000).default(50),
   injectIndex: z.number().int().min(0).optional(),
-  /** Target user group U (eq. 1): all training users, the top-N users by surrogate score of the target, or an explicit segment. */
-  group: z.enum(['all', 'top-n', 'segment']).default('all'),
-  topN: z.number().int().min(1).default(50),
+  /**
+   * Target user group U (eq. 1; objective.ts): all training users (the paper's default, and ours:
+   * on `default` the surrogate's own HR@k over all users is higher along the all-user direction than
+   * along any per-target group's at every norm, README "AUV-Fusion"), the top-N users by the
+   * surrogate's score of the clean target, the k-means cluster of e_u whose centroid scores it
+   * highest, or an explicit segment.
+   */
+  group: z.enum(['all', 'top-n', 'cluster', 'segment']).default('all'),
+  topN: z.number().int().min(1).default(100),
+  clusters: z.number().int().min(1).default(40),
   segment: z.array(z.number().int().min(0)).optional(),
+  /**
+   * Alignment objective: 'cosine' (the paper's L_align = 1 - cos(P G(x), e_U)) or 'margin'
+   * (score-aware: mean over U of T softplus((tau_u - s_u(x)) / T), tau_u the user's marginK-th
+   * best clean surrogate score).
+   */
+  objective: z.enum(['cosine', 'margin']).default('margin'),
+  marginK: z.number().int().min(1).default(5),
+  temperature: z.number().positive().default(0.1),
+  /**
+   * Output composition: 'residual' x_adv = clip(x0 + D(chain(z_t + eta delta)) - D(chain(z_t))),
+   * which is x0 exactly at delta = 0, or the paper's full regeneration clip(D(chain(z_t + eta delta))).
+   */
+  compose: z.enum(['residual', 'regenerate']).default('residual'),
+  /** Render-time floor on SSIM(x_adv, x0): each target's delta is scaled down (halving search) until met; 0 = off. */
+  ssimFloor: z.number().min(0).max(1).default(0.8),
   /** Generator: the amortised MLP of eq. 2, or a free per-image delta (ablation 'per-image'). */
   generator: z.enum(['mlp', 'free']).default('mlp'),
   hidden: z.number().int().min(1).default(256),
@@ -36,7 +58,7 @@ export const auvFusionSchema = z.object({
   lr: z.number().positive().default(0.01),
   batchSize: z.number().int().min(1).default(8),
   /** Optional per-image refinement of delta after the MLP (eq. 7): Adam steps per target batch. */
-  refineSteps: z.number().int().min(0).default(0),
+  refineSteps: z.number().int().min(0).default(6),
   refineLr: z.number().positive().default(0.02),
   /** Std of the output layer's initial weights (small: training starts near the clean round trip). */
   outInitStd: z.number().min(0).default(1e-3),
@@ -47,19 +69,26 @@ export type AuvFusionParams = z.infer<typeof auvFusionSchema>;
 /** The named ablations (spec section 7) as parameter overrides. */
 export const VARIANT_OVERRIDES: Readonly<Record<string, Partial<AuvFusionParams>>> = {
   full: {},
+  /** The paper's exact method: global group, cosine L_align, full regeneration, amortised MLP only. */
+  paper: { group: 'all', objective: 'cosine', compose: 'regenerate', refineSteps: 0, ssimFloor: 0 },
+  cosine: { objective: 'cosine' },
+  regenerate: { compose: 'regenerate' },
+  'top-n-group': { group: 'top-n' },
+  cluster: { group: 'cluster' },
   'no-align': { l3: 0 },
   'no-latent': { space: 'pixel' },
   'id-only': { views: 'id' },
   'visual-only': { views: 'visual' },
   'per-image': { generator: 'free' },
-  refine: { refineSteps: 10 },
+  refine: { refineSteps: 12 },
+  'no-refine': { refineSteps: 0 },
   'top-n': { group: 'top-n' },
 };
 
 /** Variant names accepted after 'auv-fusion/' (besides key=value sweeps). */
 export const AUV_FUSION_VARIANTS: readonly string[] = Object.keys(VARIANT_OVERRIDES).filter((v) => v !== 'full');
 
-const SWEEPABLE = ['eta', 'l1', 'l2', 'l3', 'ddimSteps', 'injectIndex', 'steps', 'lr', 'topN', 'penalty', 'refineSteps'] as const;
+const SWEEPABLE = ['eta', 'l1', 'l2', 'l3', 'ddimSteps', 'injectIndex', 'steps', 'lr', 'topN', 'penalty', 'refineSteps', 'refineLr', 'clusters', 'marginK', 'temperature', 'ssimFloor'] as const;
 
 /**
  * Parse a variant: a named ablation ('no-align'), or comma-separated key=value overrides of
@@ -93,7 +122,7 @@ export function variantOverrides(variant: string | undefined): Partial<AuvFusion
 export function auvFusionParams(params: Record<string, unknown> = {}, variant?: string): AuvFusionParams {
   const merged = { ...params, ...variantOverrides(variant) };
   const p = parseParams(variant ? `auv-fusion/${variant}` : 'auv-fusion', auvFusionSchema, merged);
-  const inj = p.injectIndex ?? Math.floor(p.ddimSteps / 2);
+  const inj = p.injectIndex ?? Math.floor((p.ddimSteps * (p.compose === 'residual' ? 3 : 2)) / 4);
   if (inj >= p.ddimSteps) throw new ConfigError(`attack 'auv-fusion': parameter 'injectIndex' must be below ddimSteps (${p.ddimSteps}), got ${inj}`);
   if (p.group === 'segment' && (!p.segment || p.segment.length === 0)) {
     throw new ConfigError(`attack 'auv-fusion': group 'segment' needs a non-empty 'segment' list of user indices`);

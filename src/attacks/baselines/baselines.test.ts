@@ -6,7 +6,7 @@ import { loadImageBatch } from '../../data/dataset.js';
 import { synthesizeCatalogue, type SynthDataset } from '../../data/index.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
 import type { Recommender } from '../../recommenders/recommender.js';
-import { type Attack, type AttackResources, makeAttackContext } from '../attack.js';
+import { type Attack, type AttackResources, attackTier, makeAttackContext, tierKnowledge } from '../attack.js';
 import { linearEncoder, linearRecommender } from '../__testing__/doubles.js';
 import { createAttack, listAttacks } from '../registry.js';
 import { popularItems } from './popularity.js';
@@ -32,7 +32,7 @@ afterAll(() => {
 });
 
 function resources(seed = 1): AttackResources {
-  return { rng: new Rng(seed), dataset: ds, victimEncoder: enc, victimModel: rec };
+  return { rng: new Rng(seed), dataset: ds, victimEncoder: enc, surrogateEncoder: enc, victimModel: rec };
 }
 
 async function run(attack: Attack, seed = 1) {
@@ -143,6 +143,26 @@ describe('threat models', () => {
     const rctx = makeAttackContext(createAttack('random'), resources());
     expect(() => rctx.victimEncoder()).toThrow(KnowledgeError);
     expect(() => rctx.trainInteractions()).toThrow(KnowledgeError);
+  });
+  it('tiers grant exactly their knowledge; INSA is a white-box reference in a black-box tier', () => {
+    const blackBox = ['interactions', 'images', 'surrogateEncoder', 'semanticEncoder', 'surrogateRecommender', 'diffusion'];
+    expect([...tierKnowledge('public-encoder')].sort()).toEqual([...blackBox].sort());
+    expect([...tierKnowledge('independent')].sort()).toEqual([...blackBox].sort());
+    expect([...tierKnowledge('white-box')].sort()).toEqual([...blackBox, 'victimEncoder', 'victimModel'].sort());
+    expect(attackTier(createAttack('expa'), 'independent')).toBe('independent');
+    expect(attackTier(createAttack('auv-fusion'), 'public-encoder')).toBe('public-encoder');
+    expect(attackTier(createAttack('insa'), 'public-encoder')).toBe('white-box');
+    // EXPA reads the tier's attacker encoder, never F directly
+    const ctx = makeAttackContext(createAttack('expa'), { ...resources(), tier: 'independent' });
+    expect(ctx.surrogateEncoder()).toBe(enc);
+    expect(() => ctx.victimEncoder()).toThrow(KnowledgeError);
+  });
+  it('the dataset an attack sees has no held-out validation or test items', () => {
+    const view = makeAttackContext(createAttack('expa'), resources()).dataset();
+    expect(Array.from(ds.split.test).some((x) => x >= 0)).toBe(true);
+    expect(Array.from(view.split.test).every((x) => x === -1)).toBe(true);
+    expect(Array.from(view.split.validation).every((x) => x === -1)).toBe(true);
+    expect(view.split.train).toBe(ds.split.train);
   });
   it('EXPA, PGD and random never touch the victim model even when it is provided', async () => {
     let touched = 0;

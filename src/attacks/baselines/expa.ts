@@ -1,5 +1,6 @@
 /**
- * EXPA, the expert attack of AIP (spec section 8): knows the victim's encoder F but not the
+ * EXPA, the expert attack of AIP (spec section 8): knows the tier's attacker encoder (the victim's F
+ * in tier public-encoder, AIP's setting; its own G in 'independent') but not the
  * recommender. Pull F(x0 + delta) toward F(x_pop) in L2, x_pop the image of a popular training
  * item (default: the most popular item of the target's category, else the most popular overall).
  */
@@ -21,12 +22,12 @@ export function createExpaAttack(params: Record<string, unknown> = {}): Attack {
   const lr = p.lr ?? (p.optimizer === 'adam' ? 0.01 : (2.5 * eps) / p.steps);
   return {
     name: 'expa',
-    threat: { knows: ['victimEncoder', 'images', 'interactions'], norm: 'linf', budget: eps },
+    threat: { knows: ['surrogateEncoder', 'images', 'interactions'], norm: 'linf', budget: eps },
     params: { ...p, lr },
     async generate(targets: readonly number[], ctx: AttackContext): Promise<AttackResult> {
       const images = ctx.images();
       requirePixels(images, 'expa');
-      const enc = ctx.victimEncoder();
+      const enc = ctx.surrogateEncoder(); // the tier's attacker encoder: F in public-encoder, G in independent
       const ds = ctx.dataset();
       const pop = popularItems(ctx);
       const popFor = referenceChooser(ds, pop, p.popular);

@@ -32,7 +32,7 @@ function makeSignAttack(kind: 'pgd' | 'fgsm', params: Record<string, unknown>): 
   const stepSize = kind === 'fgsm' ? eps : (p.stepSize ?? (2.5 * eps) / p.steps);
   return {
     name: kind,
-    threat: { knows: ['victimEncoder', 'images', 'interactions'], norm: 'linf', budget: eps },
+    threat: { knows: ['surrogateEncoder', 'images', 'interactions'], norm: 'linf', budget: eps },
     params: kind === 'pgd' ? { ...p, stepSize } : { budget: p.budget, batchSize: p.batchSize, classifierIterations: p.classifierIterations },
     async generate(targets: readonly number[], ctx: AttackContext): Promise<AttackResult> {
       const images = ctx.images();
@@ -41,7 +41,7 @@ function makeSignAttack(kind: 'pgd' | 'fgsm', params: Record<string, unknown>): 
       if (!ds.itemCategory || ds.categoryNames.length < 2) {
         throw new InputError(`attack '${kind}' needs item categories (at least 2) to train its classifier; this dataset has none`);
       }
-      const enc = ctx.victimEncoder();
+      const enc = ctx.surrogateEncoder(); // the tier's attacker encoder: F in public-encoder, G in independent
       const rng = ctx.rng.fork(`attack-${kind}`);
       const { counts } = popularItems(ctx);
       const targetSet = new Set(targets);

@@ -104,10 +104,15 @@ export async function runAttackCommand(name: string, o: AttackOpts): Promise<str
     const log = (msg: string) => process.stderr.write(msg + '\n');
     const dataKey = datasetKey(cfg, ds);
     const { encoders, encHash } = await prepareEncoders(ds, dataKey, cfg, cache, log);
-    res.surrogateEncoder = encoders.surrogate;
+    // the tier's attacker encoder (config key 'tier'): the public F, or the attacker's own G when 'independent'
+    const independent = cfg.tier === 'independent';
+    const attackerEncoder = independent ? encoders.surrogate : encoders.victim;
+    res.tier = cfg.tier;
+    res.surrogateEncoder = attackerEncoder;
     res.semanticEncoder = encoders.semantic;
     if (knows.has('surrogateRecommender')) {
-      res.surrogateRecommender = (await prepareSurrogate(ds, dataKey, cfg, cache, seed, await surrogateFeatures(ds, encoders.surrogate), encHash.surrogate, log)).value;
+      const hash = independent ? encHash.surrogate : encHash.victim;
+      res.surrogateRecommender = (await prepareSurrogate(ds, dataKey, cfg, cache, seed, await surrogateFeatures(ds, attackerEncoder), hash, log)).value;
     }
     if (knows.has('diffusion')) res.diffusion = await loadDiffusion(cfg.diffusion === 'default' ? undefined : cfg.diffusion);
   }
