@@ -47,7 +47,7 @@ describe('DDIMScheduler against diffusers-derived golden values', () => {
         expectClose(out.predOriginalSample.dataSync(), c.predOriginal[j]!, 2e-4);
         expectClose(out.prevSample.dataSync(), c.trajectory[j]!, 2e-4);
         tf.dispose([x, mo, noise, out.predOriginalSample]);
-        x = out.prevSample;
+        x = out.prevSample as tf.Tensor1D;
       }
       x.dispose();
       const added = s.addNoise(tf.tensor1d(golden.sample), tf.tensor1d(golden.noise), c.addNoiseT);

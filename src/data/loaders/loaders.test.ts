@@ -169,7 +169,7 @@ describe('Tradesy', () => {
     const ds = await loadTradesy(fx('tradesy.json'), { featuresFile: b, seed: 3 });
     // users 101..104 have items with features; 5005 has none; 105 has no items
     expect(ds.userIds).toEqual(['101', '102', '103', '104']);
-    expect(ds.itemIds.sort()).toEqual(['5001', '5002', '5003', '5004']);
+    expect([...ds.itemIds].sort()).toEqual(['5001', '5002', '5003', '5004']);
     expect(ds.interactions.length).toBe(3 + 3 + 2 + 1);
     expect(ds.interactions.every((it) => it.timestamp === undefined)).toBe(true);
     expect(ds.split.train.flat().length + [...ds.split.validation, ...ds.split.test].filter((i) => i >= 0).length).toBe(9);
