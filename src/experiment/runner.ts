@@ -20,6 +20,7 @@ import { configHash } from '../core/hash.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { CachedImageSource, type Dataset } from '../data/dataset.js';
+import { datasetContentKey } from '../data/content-key.js';
 import { openDataset } from '../data/open.js';
 import { applyDefence } from '../defences/index.js';
 import type { LatentDiffusion } from '../diffusion/model.js';
@@ -107,9 +108,14 @@ function attackNeedsVictim(a: Attack): boolean {
   return a.threat.knows.includes('victimModel');
 }
 
-/** Identity of a dataset for cache keys. */
-export function datasetKey(cfg: Pick<ExperimentConfig, 'dataset'>, ds: Dataset): Record<string, unknown> {
-  return { dataset: cfg.dataset, users: ds.userIds.length, items: ds.itemIds.length, interactions: ds.interactions.length };
+/**
+ * Identity of a dataset for cache keys: its content key (a hash of every file of a folder, or of a
+ * synthetic catalogue's parameters; ../data/content-key.ts), so that a folder edited in place
+ * never reuses artefacts of its old content. Carried into every artefact key.
+ */
+export async function datasetKey(cfg: Pick<ExperimentConfig, 'dataset' | 'cacheDir'>, ds: Dataset): Promise<Record<string, unknown>> {
+  const c = await datasetContentKey(cfg.dataset, ds, path.join(path.resolve(cfg.cacheDir), 'dataset-keys'));
+  return { content: c.key, users: ds.userIds.length, items: ds.itemIds.length, interactions: ds.interactions.length, imageSize: ds.images.size };
 }
 
 /** Train (or load from the cache) the encoders F, G and C, from the config's first seed. */
@@ -203,7 +209,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
   if (targets.length === 0) throw new ConfigError(`dataset '${cfg.dataset}' has no target items`);
   const size = ds.images.size;
   const nItems = ds.itemIds.length;
-  const dataKey = datasetKey(cfg, ds);
+  const dataKey = await timed(st, 'data', () => datasetKey(cfg, ds));
   st.log(`data: ${ds.userIds.length} users, ${nItems} items, ${targets.length} targets, ${size}px`);
   const attacks = cfg.attacks.map((a) => ({ spec: a, attack: a.name === 'none' ? null : createAttack(a.name, a.params) }));
   const needs = (k: string): boolean => attacks.some((a) => a.attack?.threat.knows.includes(k as never));
