@@ -218,6 +218,7 @@ async function runStages(cfg: ExperimentConfig, attacks: PlannedAttack[], log: (
   const size = ds.images.size;
   const nItems = ds.itemIds.length;
   const dataKey = await timed(st, 'data', () => datasetKey(cfg, ds));
+  for (const w of (ds0 as { warnings?: readonly string[] }).warnings ?? []) st.log(`warning: ${w}`);
   st.log(`data: ${ds.userIds.length} users, ${nItems} items, ${targets.length} targets, ${size}px`);
   const needs = (k: string): boolean => attacks.some((a) => a.attack?.threat.knows.includes(k as never));
 
