@@ -12,11 +12,22 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}-${counter}`);
 }
 
+/** The error for a failed `mkdir -p` of the folders above `target` (which reports a parent that is a file as EEXIST or ENOTDIR). */
+function parentError(err: unknown, target: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST' || code === 'ENOTDIR') return new InputError('cannot write (a parent of it is a file, not a folder)', target);
+  return userFsError(err, target, 'cannot write') ?? err;
+}
+
 /** Atomically replace `file` with `data`, creating parent folders. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempName(file);
   try {
     await fs.mkdir(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw parentError(err, file);
+  }
+  try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (err) {
@@ -30,6 +41,10 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
   const tmp = tempName(file);
   try {
     mkdirSync(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw parentError(err, file);
+  }
+  try {
     writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch (err) {
@@ -56,10 +71,7 @@ export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Prom
     await fs.mkdir(parent, { recursive: true });
     await fs.mkdir(tmp, { recursive: true });
   } catch (err) {
-    // mkdir -p reports a parent that is a file as EEXIST or ENOTDIR
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError('cannot write the output folder (a parent of it is a file, not a folder)', dir);
-    throw userFsError(err, dir, 'cannot write the output folder') ?? err;
+    throw parentError(err, dir);
   }
   try {
     await fill(tmp);

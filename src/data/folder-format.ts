@@ -353,7 +353,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
   if (await exists(at('dataset.json'))) {
     const file = await insideRoot(root, at('dataset.json'), 'dataset.json');
     try {
-      meta = JSON.parse(await readText(file, 'dataset description')) as DatasetJson;
+      meta = JSON.parse((await readText(file, 'dataset description')).replace(/^\uFEFF/, '')) as DatasetJson; // a BOM is accepted, as in the CSV files
     } catch (err) {
       if (err instanceof InputError) throw err;
       throw new InputError(`malformed JSON: ${(err as Error).message.split('\n')[0]}`, at('dataset.json'));
