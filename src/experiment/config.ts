@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { createAttack } from '../attacks/registry.js';
 import { ConfigError, InputError } from '../core/errors.js';
+import { decodeUtf8 } from '../data/utf8.js';
 import { DEFENCES } from '../defences/index.js';
 import { PreferenceConfigSchema } from '../preference/model.js';
 import { RecommenderOptionsSchema } from '../recommenders/config-schema.js';
@@ -189,12 +190,13 @@ export function parseConfig(raw: unknown, source = 'config'): ExperimentConfig {
 
 /** Read a YAML/JSON config file (without validation). */
 export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new InputError(`cannot read config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, file);
   }
+  const text = decodeUtf8(bytes, file);
   let value: unknown;
   try {
     value = parseYaml(text);

@@ -18,12 +18,13 @@ import type { ExperimentConfig } from './config.js';
 /** Create `dir` if needed and check that it is a writable folder; `what` names the config key. */
 export function ensureWritableDir(dir: string, what: string): void {
   const abs = path.resolve(dir);
-  const st = statSync(abs, { throwIfNoEntry: false });
-  if (st && !st.isDirectory()) throw new InputError(`${what} must be a folder, but this is a file`, abs);
   try {
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) throw new InputError(`${what} must be a folder, but this is a file`, abs);
     mkdirSync(abs, { recursive: true });
     accessSync(abs, constants.W_OK | constants.X_OK);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError(`${what} folder cannot be created (a parent of it is a file, not a folder)`, abs);
     throw userFsError(err, abs, `${what} folder cannot be written`) ?? err;
@@ -33,7 +34,12 @@ export function ensureWritableDir(dir: string, what: string): void {
 /** Everything about the experiment's paths that can be checked before any work. */
 export function preflightPaths(cfg: Pick<ExperimentConfig, 'out' | 'cacheDir' | 'dataset' | 'diffusion'>, needsDiffusion: boolean): void {
   if (!cfg.dataset.startsWith('synth:') && cfg.dataset !== 'synth') {
-    const st = statSync(cfg.dataset, { throwIfNoEntry: false });
+    let st;
+    try {
+      st = statSync(cfg.dataset, { throwIfNoEntry: false });
+    } catch (err) {
+      throw userFsError(err, cfg.dataset, "cannot read the dataset folder (config key 'dataset')") ?? err;
+    }
     if (!st) throw new InputError(`dataset folder not found (config key 'dataset')`, cfg.dataset);
     if (!st.isDirectory()) throw new InputError(`dataset must be a folder (or synth:<profile>[:<seed>]), but this is a file`, cfg.dataset);
   }

@@ -183,5 +183,5 @@ cases.push(
 );
 
 describe('bad-input corpus: dataset folders', () => {
-  cases.forEach((c, i) => it(`${c.area}: ${c.name}`, () => check(c, root, i)));
+  cases.forEach((c, i) => it(`${c.area}: ${c.name}`, { timeout: 30_000 }, () => check(c, root, i)));
 });
