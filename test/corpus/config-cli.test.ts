@@ -149,6 +149,13 @@ const imp = (name: string, files: (dir: string) => Promise<string[]> | string[],
   area: L, name, code: 1, message, absent: ['out'],
   args: async (dir) => ['data', 'import', ...extra, ...(await files(dir)), '--out', path.join(dir, 'out')],
 });
+/** A .npy file (format 1.0) with the given header dictionary and no data. */
+function npyWithHeader(dict: string): Uint8Array {
+  let h = dict;
+  while ((10 + h.length + 1) % 64 !== 0) h += ' ';
+  h += '\n';
+  return Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, h.length & 255, h.length >> 8]), Buffer.from(h, 'latin1')]);
+}
 const file = (name: string, data: string | Uint8Array) => async (dir: string) => (await fs.writeFile(path.join(dir, name), data), [path.join(dir, name)]);
 cases.push(
   imp('aip: missing file', () => ['/nonexistent/x.npy'], /\/nonexistent\/x\.npy: cannot access \(no such file or folder\)/, ['--format', 'aip']),
@@ -157,6 +164,7 @@ cases.push(
     const b = await fs.readFile(path.join(FX, 'aip_tiny.npy'));
     return file('t.npy', b.subarray(0, 300))(dir);
   }, /t\.npy: /, ['--format', 'aip']),
+  imp('aip: negative shape in the header', file('neg.npy', npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (-3,), }")), /neg\.npy: bad \.npy header: shape \(-3\) must hold non-negative integers/, ['--format', 'aip']),
   imp('aip: missing cold file', () => [path.join(FX, 'aip_tiny.npy'), '/nonexistent/cold.npy'], /\/nonexistent\/cold\.npy: cannot access \(no such file or folder\)/, ['--format', 'aip']),
   imp('aip: --images does not apply', () => [path.join(FX, 'aip_tiny.npy')], /--format aip reads images from the \.npy file/, ['--format', 'aip', '--images', FX]),
   imp('amazon: missing file', () => ['/nonexistent/reviews.json'], /\/nonexistent\/reviews\.json: file not found/, ['--format', 'amazon', '--images', FX]),
