@@ -51,7 +51,10 @@ describe('artefact cache under concurrent processes', () => {
     const host = os.hostname().replace(/[^\w.-]/g, '_');
     const stale = path.join(stage, `.0123456789abcdef.tmp-${host}-${await deadPid()}-${Date.now()}-1`);
     const live = path.join(stage, `.0123456789abcdef.tmp-${host}-${process.pid}-${Date.now()}-1`);
+    // and what a builder's own atomic save (core/fsutil) leaves beside a killed process's temporary
+    const staleNested = path.join(stage, `.${path.basename(stale)}.tmp-${path.basename(stale).split('-').at(-3)}-${Date.now()}-2.old`);
     await fs.mkdir(stale);
+    await fs.mkdir(staleNested);
     await fs.mkdir(live);
     const rounds = 12,
       keys = 5;
@@ -66,6 +69,7 @@ describe('artefact cache under concurrent processes', () => {
     const names = await fs.readdir(stage);
     expect(names.filter((n) => !n.startsWith('.')).length).toBe(rounds * keys);
     expect(names).not.toContain(path.basename(stale));
+    expect(names).not.toContain(path.basename(staleNested));
     expect(names).toContain(path.basename(live)); // a live process's temporary is left alone
     expect(names.filter((n) => n.startsWith('.') && n !== path.basename(live))).toEqual([]);
   });

@@ -27,7 +27,8 @@ export const ARTEFACT_VERSION = 2;
 /** Temporaries of another host are reclaimed after this long (its pids cannot be checked). */
 const FOREIGN_TMP_MS = 24 * 3600 * 1000;
 const HOST = os.hostname().replace(/[^\w.-]/g, '_');
-const TMP_RE = /^\.[0-9a-f]+\.tmp-(.+)-(\d+)-(\d+)-\d+$/;
+/** A cache temporary, or one that a builder's own atomic writes (core/fsutil) made beside it. */
+const TMP_RE = /^\.+[0-9a-f]+\.tmp-(.+?)-(\d+)-(\d+)-\d+(\.|$)/;
 let counter = 0;
 
 export interface CacheStats {
