@@ -36,3 +36,31 @@ export class KnowledgeError extends Error {
     this.name = 'KnowledgeError';
   }
 }
+
+/** File-system error codes caused by the user's environment (a path, a permission, a full disk), not by a bug. */
+const USER_FS_CODES: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a parent of it is a file, not a folder',
+  EISDIR: 'is a folder, not a file',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'folder is not empty',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+/**
+ * The user-facing InputError for a file-system failure (`action` e.g. "cannot write"), naming
+ * `file` (default: the error's own path); undefined when `err` is not such a failure.
+ */
+export function userFsError(err: unknown, file?: string, action = 'cannot access'): InputError | undefined {
+  const e = err as NodeJS.ErrnoException | null;
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || !(e.code in USER_FS_CODES)) return undefined;
+  const where = file ?? e.path;
+  return new InputError(`${action} (${USER_FS_CODES[e.code]})`, where);
+}

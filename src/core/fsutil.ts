@@ -4,6 +4,7 @@
  */
 import { promises as fs, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { InputError, userFsError } from './errors.js';
 
 let counter = 0;
 function tempName(target: string): string {
@@ -11,29 +12,44 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}-${counter}`);
 }
 
+/** The error for a failed `mkdir -p` of the folders above `target` (which reports a parent that is a file as EEXIST or ENOTDIR). */
+function parentError(err: unknown, target: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST' || code === 'ENOTDIR') return new InputError('cannot write (a parent of it is a file, not a folder)', target);
+  return userFsError(err, target, 'cannot write') ?? err;
+}
+
 /** Atomically replace `file` with `data`, creating parent folders. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = tempName(file);
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw parentError(err, file);
+  }
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw userFsError(err, file, 'cannot write') ?? err;
   }
 }
 
 /** Synchronous variant of writeFileAtomic. */
 export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(file), { recursive: true });
   const tmp = tempName(file);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw parentError(err, file);
+  }
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw userFsError(err, file, 'cannot write') ?? err;
   }
 }
 
@@ -48,9 +64,15 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
  */
 export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
   const parent = path.dirname(path.resolve(dir));
-  await fs.mkdir(parent, { recursive: true });
+  const st = await fs.stat(dir).catch(() => null);
+  if (st && !st.isDirectory()) throw new InputError('exists and is not a folder; refusing to replace it', dir);
   const tmp = tempName(path.resolve(dir));
-  await fs.mkdir(tmp, { recursive: true });
+  try {
+    await fs.mkdir(parent, { recursive: true });
+    await fs.mkdir(tmp, { recursive: true });
+  } catch (err) {
+    throw parentError(err, dir);
+  }
   try {
     await fill(tmp);
     if (existsSync(dir)) {
@@ -62,7 +84,7 @@ export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Prom
       await fs.rename(tmp, dir);
     }
   } catch (err) {
-    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
 }

@@ -209,7 +209,7 @@ describe('folder format', () => {
     await fs.writeFile(file, [ls[0], ls[1], 'u0,i1', ls[2]].join('\n'));
     expect((await readErr(dir)).message).toMatch(/\(line 3\): expected 3 fields/);
     await fs.writeFile(file, [ls[0], ls[1], ls[2], 'u0,i1,abc'].join('\n'));
-    expect((await readErr(dir)).message).toMatch(/\(line 4\): timestamp 'abc' is not a number/);
+    expect((await readErr(dir)).message).toMatch(/\(line 4\): timestamp 'abc' is not a decimal number/);
     await fs.writeFile(file, [ls[0], '"u0,i1,5'].join('\n'));
     expect((await readErr(dir)).message).toMatch(/\(line 2\): malformed CSV line: unclosed quote/);
     await fs.writeFile(file, [ls[0], 'u0,nosuch,5'].join('\n'));
@@ -228,7 +228,7 @@ describe('folder format', () => {
     await fs.writeFile(path.join(dir, 'interactions.jsonl'), '{"user":"u0","item":"i1"}\n{"user":"u0",\n');
     expect((await readErr(dir)).message).toMatch(/interactions\.jsonl \(line 2\): malformed JSON/);
     await fs.writeFile(path.join(dir, 'interactions.jsonl'), '{"user":"u0","item":"i1","timestamp":"soon"}\n');
-    expect((await readErr(dir)).message).toMatch(/\(line 1\): timestamp 'soon' is not a number/);
+    expect((await readErr(dir)).message).toMatch(/\(line 1\): timestamp 'soon' is not a decimal number/);
     await fs.writeFile(path.join(dir, 'interactions.jsonl'), '{"user":"u0"}\n');
     expect((await readErr(dir)).message).toMatch(/\(line 1\): missing or invalid "item"/);
   });

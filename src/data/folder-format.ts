@@ -29,6 +29,7 @@ import { Rng } from '../core/rng.js';
 import { CachedImageSource, type Dataset, type ImageSource, type Interaction, type ItemLabelSet } from './dataset.js';
 import { readMaskFolder } from './masks.js';
 import { encodePngRgb } from './png.js';
+import { decodeUtf8 } from './utf8.js';
 import { itemsWithoutTraining, leaveOneOutSplit } from './split.js';
 
 export const FOLDER_FORMAT = 'auv-fusion-folder/1';
@@ -127,12 +128,13 @@ function lines(text: string): string[] {
 }
 
 async function readText(file: string, what: string): Promise<string> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fs.readFile(file, 'utf8');
+    bytes = await fs.readFile(file);
   } catch (err) {
     throw new InputError(`cannot read ${what}: ${(err as Error).message.split('\n')[0]}`, file);
   }
+  const text = decodeUtf8(bytes, file);
   if (text.trim() === '') throw new InputError(`empty file (${what})`, file);
   return text;
 }
@@ -154,11 +156,26 @@ interface RawInteraction {
   line: number;
 }
 
+/** Decimal numbers only: `0x10`, `0b1`, `1_000` or ' 5' are refused rather than read as some other value. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function parseTimestamp(raw: string, file: string, line: number): number | undefined {
   if (raw === '') return undefined;
+  if (!DECIMAL.test(raw)) throw new InputError(`timestamp '${raw}' is not a decimal number`, file, line);
   const t = Number(raw);
-  if (!Number.isFinite(t)) throw new InputError(`timestamp '${raw}' is not a number`, file, line);
+  if (!Number.isFinite(t)) throw new InputError(`timestamp '${raw}' is not a finite number`, file, line);
   return t;
+}
+
+/**
+ * Timestamps are all-or-none per file: with some lines timed and others not, the leave-one-out
+ * split would order some users and shuffle others (whose held-out item would then be random).
+ */
+function checkTimestampsAllOrNone(raw: readonly RawInteraction[], file: string): void {
+  const timed = raw.filter((r) => r.timestamp !== undefined).length;
+  if (timed === 0 || timed === raw.length) return;
+  const first = raw.find((r) => r.timestamp === undefined)!;
+  throw new InputError(`no timestamp, while ${timed} of ${raw.length} lines have one: give a timestamp on every line or on none`, file, first.line);
 }
 
 function parseInteractionsCsv(text: string, file: string): RawInteraction[] {
@@ -338,7 +355,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
   if (await exists(at('dataset.json'))) {
     const file = await insideRoot(root, at('dataset.json'), 'dataset.json');
     try {
-      meta = JSON.parse(await readText(file, 'dataset description')) as DatasetJson;
+      meta = JSON.parse((await readText(file, 'dataset description')).replace(/^\uFEFF/, '')) as DatasetJson; // a BOM is accepted, as in the CSV files
     } catch (err) {
       if (err instanceof InputError) throw err;
       throw new InputError(`malformed JSON: ${(err as Error).message.split('\n')[0]}`, at('dataset.json'));
@@ -368,6 +385,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
   await insideRoot(root, interFile, 'interactions file');
   const rawText = await readText(interFile, 'interactions');
   const raw = hasCsv ? parseInteractionsCsv(rawText, interFile) : parseInteractionsJsonl(rawText, interFile);
+  checkTimestampsAllOrNone(raw, interFile);
 
   // Items (items.csv fixes the list and order; else interactions order, then unreferenced images).
   const itemIndex = new Map<string, number>();
@@ -510,6 +528,7 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
   const targetsFile = at('targets.txt');
   if (await exists(targetsFile)) {
     await insideRoot(root, targetsFile, 'targets.txt');
+    const cold = new Set(itemsWithoutTraining(split, itemIds.length));
     const ls = lines(await readText(targetsFile, 'target list'));
     const set = new Set<number>();
     targets = [];
@@ -524,6 +543,12 @@ export async function readDatasetFolder(dir: string, opts: ReadFolderOptions = {
       }
     }
     if (targets.length === 0) throw new InputError('no target ids (only comments or blank lines)', targetsFile);
+    const warm = targets.filter((t) => !cold.has(t));
+    if (warm.length > 0)
+      warn(
+        `${targetsFile}: ${warm.length} of ${targets.length} target item(s) have training interactions and are evaluated as warm items, not cold-start: ` +
+          warm.slice(0, 5).map((t) => `'${itemIds[t]}'`).join(', ') + (warm.length > 5 ? ', ...' : ''),
+      );
   } else {
     targets = itemsWithoutTraining(split, itemIds.length);
   }

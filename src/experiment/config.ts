@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TIERS } from '../attacks/attack.js';
+import { createAttack } from '../attacks/registry.js';
 import { ConfigError, InputError } from '../core/errors.js';
+import { decodeUtf8 } from '../data/utf8.js';
+import { DEFENCES } from '../defences/index.js';
+import { PreferenceConfigSchema } from '../preference/model.js';
+import { RecommenderOptionsSchema } from '../recommenders/config-schema.js';
 
 const victimKind = z.enum(['bpr-mf', 'vbpr', 'deepstyle', 'amr']);
 const protocol = z.enum(['full', 'aip']);
@@ -22,6 +27,13 @@ const encoderSchema = z
     lr: z.number().positive().default(3e-3),
   })
   .strict();
+
+/** Defences applied on top of the undefended evaluation (which always runs: 'none' is not listed). */
+const DEFENCE_NAMES = DEFENCES.filter((d) => d !== 'none');
+const defenceName = z.string().superRefine((d, ctx) => {
+  if (d === 'none') ctx.addIssue({ code: 'custom', message: `'none' is not a defence: the undefended evaluation always runs; list only defences (${DEFENCE_NAMES.join(', ')})` });
+  else if (!DEFENCE_NAMES.includes(d as never)) ctx.addIssue({ code: 'custom', message: `unknown defence '${d}': allowed values are ${DEFENCE_NAMES.join(', ')}` });
+});
 
 const attackSchema = z
   .object({
@@ -65,10 +77,10 @@ export const experimentSchema = z
       .prefault({}),
     /** Victim recommenders (spec section 3). */
     victims: z.array(victimKind).min(1).default(['bpr-mf', 'vbpr', 'deepstyle', 'amr']),
-    /** Overrides of the recommender defaults (k, kVisual, lr, weightDecay, batch, epochs, ...). */
-    victimConfig: z.record(z.string(), z.unknown()).default({}),
-    /** Overrides of the surrogate preference encoder's defaults (spec section 5). */
-    surrogate: z.record(z.string(), z.unknown()).default({}),
+    /** The victim recommenders' options (k, kVisual, lr, weightDecay, batch, epochs, ...; src/recommenders/config-schema.ts). */
+    victimConfig: RecommenderOptionsSchema.prefault({}),
+    /** The surrogate preference encoder's options (spec section 5; src/preference/model.ts). */
+    surrogate: PreferenceConfigSchema.prefault({}),
     /** Latent diffusion model: 'default' (the shipped checkpoint) or a checkpoint folder. */
     diffusion: z.string().default('default'),
     /** Attacks, each run on every target for every seed. */
@@ -77,7 +89,7 @@ export const experimentSchema = z
       .min(1)
       .default([{ name: 'none', params: {} }, { name: 'random', params: {} }, { name: 'expa', params: {} }, { name: 'insa', params: {} }, { name: 'auv-fusion', params: {} }]),
     /** Defences applied to adversarial images before re-evaluation (jpeg, bit-depth, gaussian-blur, median). */
-    defences: z.array(z.string()).default([]),
+    defences: z.array(defenceName).default([]),
     /** Train and report the clean-vs-adversarial detector (ROC AUC per attack). */
     detector: z.boolean().default(true),
     /** Where trained artefacts are cached by config hash. */
@@ -92,27 +104,66 @@ export const experimentSchema = z
     c.attacks.forEach((a, i) => {
       if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['attacks', i, 'name'], message: `repeats attack '${a.name}'; each attack may appear once (give the second one a label, e.g. 'insa@eps8' or 'auv-fusion@eta0.5')` });
       seen.add(a.name);
+      // every attack's parameters are checked by the attack itself, before any work starts
+      if (a.name === 'none') {
+        if (Object.keys(a.params).length > 0) ctx.addIssue({ code: 'custom', path: ['attacks', i, 'params'], message: `attack 'none' takes no parameters` });
+        return;
+      }
+      try {
+        createAttack(a.name, a.params);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        ctx.addIssue({ code: 'custom', path: ['attacks', i], message: err.message });
+      }
+    });
+    const defs = new Set<string>();
+    c.defences.forEach((d, i) => {
+      if (defs.has(d)) ctx.addIssue({ code: 'custom', path: ['defences', i], message: `repeats defence '${d}'; each defence may appear once` });
+      defs.add(d);
     });
   });
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type AttackSpec = ExperimentConfig['attacks'][number];
 
-/** Format zod issues as "key.path: message (allowed: ...)" lines. */
-export function formatIssues(error: z.ZodError, source: string): string {
+/** Format zod issues as "key.path: message (allowed: ...)", one line ('; ' between issues). */
+export function formatIssues(error: z.ZodError, source: string, raw?: unknown): string {
   return error.issues
     .map((i) => {
       const key = i.path.length ? i.path.join('.') : '(top level)';
-      const issue = i as z.core.$ZodIssue & { values?: unknown[]; keys?: string[] };
-      let msg = i.message;
-      if (issue.code === 'invalid_value' && issue.values) msg = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      const issue = i as z.core.$ZodIssue & { values?: unknown[]; keys?: string[]; expected?: string; minimum?: unknown; maximum?: unknown; origin?: string; inclusive?: boolean };
       if (issue.code === 'unrecognized_keys' && issue.keys) {
         const shape = shapeAt(i.path);
         return `${source}: unknown key ${issue.keys.map((k) => `'${[...i.path, k].join('.')}'`).join(', ')}${shape ? `; allowed keys: ${shape.join(', ')}` : ''}`;
       }
+      let msg = i.message;
+      const got = raw === undefined ? '' : gotText(valueAt(raw, i.path));
+      if (issue.code === 'invalid_value' && issue.values) msg = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
+      else if (issue.code === 'invalid_type') msg = `must be ${issue.expected === 'int' ? 'an integer' : issue.expected === 'array' ? 'a list' : issue.expected === 'object' ? 'a mapping of keys to values' : `a ${issue.expected}`}${got}`;
+      else if (issue.code === 'too_small' || issue.code === 'too_big') {
+        const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+        const op = issue.code === 'too_small' ? (issue.inclusive === false ? '>' : '>=') : issue.inclusive === false ? '<' : '<=';
+        msg = issue.origin === 'array' || issue.origin === 'string' ? `must have ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)} ${issue.origin === 'array' ? 'entries' : 'characters'}${got}` : `must be ${op} ${String(bound)}${got}`;
+      }
       return `${source}: '${key}' ${msg}`;
     })
-    .join('\n');
+    .join('; ');
+}
+
+/** The value at `path` in a raw (unvalidated) config, or undefined. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = raw;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[String(p)];
+  }
+  return cur;
+}
+
+function gotText(v: unknown): string {
+  if (v === undefined) return ' (missing)';
+  const t = JSON.stringify(v);
+  return `, got ${t === undefined ? String(v) : t.length > 60 ? t.slice(0, 57) + '...' : t}`;
 }
 
 function shapeAt(path: readonly PropertyKey[]): string[] | null {
@@ -141,18 +192,19 @@ function unwrap(s: z.ZodType): z.ZodType {
 /** Validate a plain object as an experiment config. */
 export function parseConfig(raw: unknown, source = 'config'): ExperimentConfig {
   const r = experimentSchema.safeParse(raw ?? {});
-  if (!r.success) throw new ConfigError(formatIssues(r.error, source));
+  if (!r.success) throw new ConfigError(formatIssues(r.error, source, raw ?? {}));
   return r.data;
 }
 
 /** Read a YAML/JSON config file (without validation). */
 export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new InputError(`cannot read config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, file);
   }
+  const text = decodeUtf8(bytes, file);
   let value: unknown;
   try {
     value = parseYaml(text);
@@ -176,7 +228,11 @@ export function applyOverrides(base: Record<string, unknown>, sets: readonly str
       if (cur[k] === undefined || cur[k] === null || typeof cur[k] !== 'object') cur[k] = {};
       cur = cur[k] as Record<string, unknown>;
     }
-    cur[keys.at(-1)!] = parseYaml(m[2]!) as unknown;
+    try {
+      cur[keys.at(-1)!] = parseYaml(m[2]!) as unknown;
+    } catch (err) {
+      throw new ConfigError(`--set '${s}': the value is not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    }
   }
   return out;
 }

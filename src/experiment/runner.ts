@@ -20,6 +20,7 @@ import { configHash } from '../core/hash.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { CachedImageSource, type Dataset } from '../data/dataset.js';
+import { datasetContentKey } from '../data/content-key.js';
 import { openDataset } from '../data/open.js';
 import { applyDefence } from '../defences/index.js';
 import type { LatentDiffusion } from '../diffusion/model.js';
@@ -39,6 +40,7 @@ import { createRecommender, loadRecommender } from '../recommenders/models.js';
 import { victimTrainingData } from '../recommenders/training-data.js';
 import { ArtefactCache } from './cache.js';
 import type { AttackSpec, ExperimentConfig } from './config.js';
+import { appliedConfig, preflightPaths, RunLog } from './outputs.js';
 import { RowCollector, frontierPoints, rowsToCsv, type ResultsFile } from './results.js';
 
 export const TOOL_VERSION = '0.1.0';
@@ -107,9 +109,14 @@ function attackNeedsVictim(a: Attack): boolean {
   return a.threat.knows.includes('victimModel');
 }
 
-/** Identity of a dataset for cache keys. */
-export function datasetKey(cfg: Pick<ExperimentConfig, 'dataset'>, ds: Dataset): Record<string, unknown> {
-  return { dataset: cfg.dataset, users: ds.userIds.length, items: ds.itemIds.length, interactions: ds.interactions.length };
+/**
+ * Identity of a dataset for cache keys: its content key (a hash of every file of a folder, or of a
+ * synthetic catalogue's parameters; ../data/content-key.ts), so that a folder edited in place
+ * never reuses artefacts of its old content. Carried into every artefact key.
+ */
+export async function datasetKey(cfg: Pick<ExperimentConfig, 'dataset' | 'cacheDir'>, ds: Dataset): Promise<Record<string, unknown>> {
+  const c = await datasetContentKey(cfg.dataset, ds, path.join(path.resolve(cfg.cacheDir), 'dataset-keys'));
+  return { content: c.key, users: ds.userIds.length, items: ds.itemIds.length, interactions: ds.interactions.length, imageSize: ds.images.size };
 }
 
 /** Train (or load from the cache) the encoders F, G and C, from the config's first seed. */
@@ -175,22 +182,29 @@ export async function surrogateFeatures(ds: Dataset, G: ImageEncoder): Promise<{
   return { data, dim };
 }
 
-/** Run the experiment described by `cfg`; writes results.json, results.csv and run.log into cfg.out. */
+type PlannedAttack = { spec: AttackSpec; attack: Attack | null };
+
+/**
+ * Run the experiment described by `cfg`; writes results.json, results.csv and run.log into cfg.out.
+ * Paths are checked before any work (./outputs.ts); a failure is recorded in run.log (appended,
+ * never truncated) and rethrown, leaving any earlier results untouched.
+ */
 export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boolean } = {}): Promise<RunOutput> {
+  const attacks: PlannedAttack[] = cfg.attacks.map((a) => ({ spec: a, attack: a.name === 'none' ? null : createAttack(a.name, a.params) }));
+  preflightPaths(cfg, attacks.some((a) => a.attack?.threat.knows.includes('diffusion')));
+  const runLog = new RunLog(path.resolve(cfg.out), opts.quiet === true);
+  try {
+    return await runStages(cfg, attacks, runLog.log, opts);
+  } catch (err) {
+    runLog.failed(err);
+    throw err;
+  }
+}
+
+async function runStages(cfg: ExperimentConfig, attacks: PlannedAttack[], log: (msg: string) => void, opts: { quiet?: boolean }): Promise<RunOutput> {
   const outDir = path.resolve(cfg.out);
-  await fs.mkdir(outDir, { recursive: true });
   const logFile = path.join(outDir, 'run.log');
-  const logLines: string[] = [];
-  const st: Stage = {
-    timings: {},
-    log: (msg) => {
-      const line = `[${new Date().toISOString()}] ${msg}`;
-      logLines.push(line);
-      if (!opts.quiet) process.stderr.write(line + '\n');
-      void fs.appendFile(logFile, line + '\n');
-    },
-  };
-  await fs.writeFile(logFile, '');
+  const st: Stage = { timings: {}, log };
   const cache = new ArtefactCache(path.resolve(cfg.cacheDir));
   const cfgHash = configHash(cfg);
   st.log(`experiment '${cfg.name}' (config ${cfgHash}), seeds ${cfg.seeds.join(', ')}, cache ${cache.root}`);
@@ -203,9 +217,9 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
   if (targets.length === 0) throw new ConfigError(`dataset '${cfg.dataset}' has no target items`);
   const size = ds.images.size;
   const nItems = ds.itemIds.length;
-  const dataKey = datasetKey(cfg, ds);
+  const dataKey = await timed(st, 'data', () => datasetKey(cfg, ds));
+  for (const w of (ds0 as { warnings?: readonly string[] }).warnings ?? []) st.log(`warning: ${w}`);
   st.log(`data: ${ds.userIds.length} users, ${nItems} items, ${targets.length} targets, ${size}px`);
-  const attacks = cfg.attacks.map((a) => ({ spec: a, attack: a.name === 'none' ? null : createAttack(a.name, a.params) }));
   const needs = (k: string): boolean => attacks.some((a) => a.attack?.threat.knows.includes(k as never));
 
   // ---- encoders F, G, C (trained once, first seed)
@@ -438,7 +452,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boole
 
   const results: ResultsFile = {
     version: '1',
-    config: cfg as unknown as Record<string, unknown>,
+    config: appliedConfig(cfg, { surrogate: cleanG !== null, diffusion: diffusion !== undefined }),
     manifest: {
       toolVersion: TOOL_VERSION,
       configHash: cfgHash,

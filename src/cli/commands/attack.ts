@@ -102,7 +102,7 @@ export async function runAttackCommand(name: string, o: AttackOpts): Promise<str
     const cfg = loadConfig({ ...(o.config ? { file: o.config } : {}), sets: [`dataset=${o.data}`, `seeds=[${seed}]`] });
     const cache = new ArtefactCache(path.resolve(cfg.cacheDir));
     const log = (msg: string) => process.stderr.write(msg + '\n');
-    const dataKey = datasetKey(cfg, ds);
+    const dataKey = await datasetKey(cfg, ds);
     const { encoders, encHash } = await prepareEncoders(ds, dataKey, cfg, cache, log);
     // the tier's attacker encoder (config key 'tier'): the public F, or the attacker's own G when 'independent'
     const independent = cfg.tier === 'independent';

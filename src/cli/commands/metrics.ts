@@ -1,5 +1,6 @@
 /** `auv-fusion metrics image A.png B.png`: SSIM, PSNR, L_inf and L2 of two images (spec section 9). */
 import type { Command } from 'commander';
+import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import { InputError } from '../../core/errors.js';
 import { imagePairMetrics } from '../../evaluation/image-metrics.js';
@@ -7,6 +8,7 @@ import { commandGroup } from './group.js';
 
 /** Decode an image file at its own size to HWC RGB floats in [0,1]. */
 export async function readImageFile(file: string): Promise<{ pixels: Float32Array; width: number; height: number }> {
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new InputError('is a folder, not an image file', file);
   try {
     const { data, info } = await sharp(file, { failOn: 'error' })
       .flatten({ background: { r: 255, g: 255, b: 255 } })

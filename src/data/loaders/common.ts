@@ -4,7 +4,6 @@
  * `requirePixels` guard for pixel attacks.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -13,6 +12,7 @@ import { Rng } from '../../core/rng.js';
 import type { Dataset, DatasetInfo, ImageSource, Interaction, Split } from '../dataset.js';
 import { leaveOneOutSplit, itemsWithoutTraining } from '../split.js';
 import { decodeImage, IMAGE_EXTENSIONS } from '../folder-format.js';
+import { decodeUtf8 } from '../utf8.js';
 
 export const DEFAULT_LOADER_IMAGE_SIZE = 64;
 
@@ -88,17 +88,33 @@ export async function* readLines(file: string): AsyncGenerator<{ line: string; n
   if (!existsSync(file)) throw new InputError('file not found', file);
   const raw = createReadStream(file);
   const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
   let no = 0;
+  let rest: Buffer = Buffer.alloc(0);
+  // split on '\n' bytes and decode each line strictly (invalid UTF-8 names its line)
+  const decode = (bytes: Buffer): string => {
+    const text = decodeUtf8(bytes, file, no);
+    return text.endsWith('\r') ? text.slice(0, -1) : text;
+  };
   try {
-    for await (const line of rl) {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+      let nl = buf.indexOf(0x0a);
+      while (nl >= 0) {
+        no += 1;
+        yield { line: decode(buf.subarray(0, nl)), no };
+        buf = buf.subarray(nl + 1);
+        nl = buf.indexOf(0x0a);
+      }
+      rest = Buffer.from(buf);
+    }
+    if (rest.length > 0) {
       no += 1;
-      yield { line, no };
+      yield { line: decode(rest), no };
     }
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read: ${(err as Error).message}`, file, no + 1);
   } finally {
-    rl.close();
     raw.destroy();
   }
 }

@@ -28,7 +28,9 @@ export function readNpyHeader(r: ByteReader, file: string): NpyHeader {
   }
   const o = h as { descr?: string; fortran_order?: boolean; shape?: number[] };
   if (typeof o?.descr !== 'string' || !Array.isArray(o.shape)) throw new InputError('bad .npy header (descr/shape missing)', file);
-  return { descr: o.descr, fortranOrder: o.fortran_order === true, shape: o.shape.map(Number) };
+  const shape = o.shape.map(Number);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new InputError(`bad .npy header: shape (${o.shape.join(', ')}) must hold non-negative integers`, file);
+  return { descr: o.descr, fortranOrder: o.fortran_order === true, shape };
 }
 
 /**
