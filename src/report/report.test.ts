@@ -13,6 +13,10 @@ const root = mkdtempSync(path.join(tmpdir(), 'auv-report-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('report.html in headless Chromium', () => {
+  // In CI the browser is installed by .ci/run: a missing one is a failure there, not a skip.
+  it.runIf(process.env.CI === 'true' && !existsSync(CHROMIUM))('finds Chromium in CI', () => {
+    expect.fail(`CI=true but no Chromium at ${CHROMIUM}: .ci/run must install it (apt-get install chromium)`);
+  });
   it.skipIf(!existsSync(CHROMIUM))('renders with no console errors, draws its charts, and is not blank', async () => {
     const cfg = parseConfig({
       name: 'report test',

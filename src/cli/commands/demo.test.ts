@@ -29,5 +29,5 @@ describe('auv-fusion demo --profile tiny', () => {
     }
     expect(existsSync(path.join(out, 'report.html'))).toBe(true);
     expect(existsSync(path.join(out, 'results.csv'))).toBe(true);
-  });
+  }, 900_000);
 });
