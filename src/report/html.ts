@@ -212,13 +212,19 @@ function frontierSection(points: readonly FrontierPoint[], victims: readonly str
   const fams = [...new Set(points.map((p) => p.family))];
   if (points.length === 0 || victims.length === 0) return '';
   const metric = `HR@${k}`;
+  // the fixed levels, plus the SSIM of every attack with a single configuration (so it is compared somewhere)
+  const single = fams.flatMap((f) => {
+    const ps = points.filter((p) => p.family === f && p.ssim !== null);
+    return ps.length === 1 ? [Math.round(ps[0]!.ssim! * 1000) / 1000] : [];
+  });
+  const levels = [...new Set([...MATCHED_SSIM, ...single])].sort((a, b) => b - a);
   const tables = victims
     .map((v) => {
-      const rowsHtml = MATCHED_SSIM.map((s) => {
+      const rowsHtml = levels.map((s) => {
         const vals = fams.map((f) => ({ f, y: valueAtSsim(points, f, v, metric, s), r: valueAtSsim(points, f, v, 'meanRank', s) })).filter((x) => x.y !== null);
         vals.sort((a, b) => b.y! - a.y! || (a.r ?? Infinity) - (b.r ?? Infinity));
         const cells = vals.map((x, i) => `${i + 1}. ${esc(x.f)} ${fmt(x.y, 4)}${x.r !== null ? ` <span class="ci">rank ${fmt(x.r, 0)}</span>` : ''}`).join(' · ');
-        return `<tr><td>${s.toFixed(2)}</td><td style="text-align:left">${cells || '<span class="na">no attack configuration spans this SSIM</span>'}</td></tr>`;
+        return `<tr><td>${s.toFixed(3)}</td><td style="text-align:left">${cells || '<span class="na">no attack configuration spans this SSIM</span>'}</td></tr>`;
       }).join('');
       return `<h3>${esc(v)}</h3><table><tr><th>SSIM</th><th style="text-align:left">attacks ranked by ${metric} (linear interpolation between each attack's neighbouring configurations)</th></tr>${rowsHtml}</table>`;
     })
