@@ -1,0 +1,222 @@
+// Node-API entry points of auv_native (plain node_api.h, no node-addon-api). Every function
+// takes Float32Array views (typically of the tfjs wasm heap, a SharedArrayBuffer when wasm
+// threads are on) and works on them in place: no tensor is copied. Sizes are checked against the
+// views' lengths before any kernel runs, so a wrong call throws instead of writing out of bounds.
+#include <node_api.h>
+
+#include <cstdio>
+#include <string>
+
+#include "kernels.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+int gThreads = 1;
+
+struct Args {
+  napi_env env;
+  size_t argc = 16;
+  napi_value argv[16];
+  bool ok = true;
+
+  Args(napi_env e, napi_callback_info info) : env(e) {
+    if (napi_get_cb_info(e, info, &argc, argv, nullptr, nullptr) != napi_ok) fail("bad call");
+  }
+  void fail(const std::string& msg) {
+    if (ok) napi_throw_error(env, nullptr, ("auv_native: " + msg).c_str());
+    ok = false;
+  }
+  // Float32Array argument i with at least `need` elements.
+  float* f32(size_t i, long need) {
+    if (!ok) return nullptr;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_float32_array) {
+      fail("argument " + std::to_string(i) + " must be a Float32Array");
+      return nullptr;
+    }
+    if (need < 0 || length < static_cast<size_t>(need)) {
+      fail("argument " + std::to_string(i) + " has " + std::to_string(length) + " elements, needs " +
+           std::to_string(need));
+      return nullptr;
+    }
+    return static_cast<float*>(data);
+  }
+  // Int32Array argument i with exactly n elements.
+  const int* i32(size_t i, size_t n) {
+    if (!ok) return nullptr;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_int32_array || length != n) {
+      fail("argument " + std::to_string(i) + " must be an Int32Array of length " + std::to_string(n));
+      return nullptr;
+    }
+    return static_cast<const int*>(data);
+  }
+  double num(size_t i) {
+    double v = 0;
+    if (ok && (i >= argc || napi_get_value_double(env, argv[i], &v) != napi_ok)) fail("argument " + std::to_string(i) + " must be a number");
+    return v;
+  }
+};
+
+napi_value undef(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// conv params: Int32Array [n,h,w,ci, oh,ow,co, kh,kw, sh,sw, pt,pl, dh,dw]
+bool convShape(Args& a, size_t i, auv::ConvShape& s) {
+  const int* p = a.i32(i, 15);
+  if (!p) return false;
+  s = auv::ConvShape{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]};
+  if (s.n < 1 || s.h < 1 || s.w < 1 || s.ci < 1 || s.oh < 1 || s.ow < 1 || s.co < 1 || s.kh < 1 || s.kw < 1 ||
+      s.sh < 1 || s.sw < 1 || s.dh < 1 || s.dw < 1 || s.pt < 0 || s.pl < 0) {
+    a.fail("invalid convolution shape");
+    return false;
+  }
+  return true;
+}
+
+// conv2d(x, f, y, params)
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  auv::ConvShape s;
+  if (!convShape(a, 3, s)) return undef(env);
+  const float* x = a.f32(0, s.n * s.h * s.w * s.ci);
+  const float* f = a.f32(1, s.kh * s.kw * s.ci * s.co);
+  float* y = a.f32(2, s.n * s.oh * s.ow * s.co);
+  if (a.ok) auv::conv2d(s, x, f, y, gThreads);
+  return undef(env);
+}
+
+// conv2dBackpropInput(dy, f, dx, params)
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  auv::ConvShape s;
+  if (!convShape(a, 3, s)) return undef(env);
+  const float* dy = a.f32(0, s.n * s.oh * s.ow * s.co);
+  const float* f = a.f32(1, s.kh * s.kw * s.ci * s.co);
+  float* dx = a.f32(2, s.n * s.h * s.w * s.ci);
+  if (a.ok) auv::conv2dBackpropInput(s, dy, f, dx, gThreads);
+  return undef(env);
+}
+
+// conv2dBackpropFilter(x, dy, df, params)
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  auv::ConvShape s;
+  if (!convShape(a, 3, s)) return undef(env);
+  const float* x = a.f32(0, s.n * s.h * s.w * s.ci);
+  const float* dy = a.f32(1, s.n * s.oh * s.ow * s.co);
+  float* df = a.f32(2, s.kh * s.kw * s.ci * s.co);
+  if (a.ok) auv::conv2dBackpropFilter(s, x, dy, df, gThreads);
+  return undef(env);
+}
+
+// batchMatMul(a, b, c, params) params: Int32Array [batch, broadcastA, broadcastB, M, N, K, transA, transB]
+napi_value BatchMatMul(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int* p = a.i32(3, 8);
+  if (!p) return undef(env);
+  const long batch = p[0], M = p[3], N = p[4], K = p[5];
+  const bool bcA = p[1] != 0, bcB = p[2] != 0;
+  if (batch < 1 || M < 1 || N < 1 || K < 1) {
+    a.fail("invalid matmul shape");
+    return undef(env);
+  }
+  const float* A = a.f32(0, (bcA ? 1 : batch) * M * K);
+  const float* B = a.f32(1, (bcB ? 1 : batch) * K * N);
+  float* C = a.f32(2, batch * M * N);
+  if (a.ok) auv::batchMatMul(batch, bcA ? 0 : M * K, bcB ? 0 : K * N, M, N, K, p[6] != 0, p[7] != 0, A, B, C, gThreads);
+  return undef(env);
+}
+
+// adam(x, g, m, v, ox, om, ov, lr, b1, b2, eps, c1, c2)
+napi_value Adam(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  napi_typedarray_type type;
+  size_t n = 0;
+  if (a.argc < 13 || napi_get_typedarray_info(env, a.argv[0], &type, &n, nullptr, nullptr, nullptr) != napi_ok) {
+    a.fail("adam needs 7 Float32Arrays and 6 numbers");
+    return undef(env);
+  }
+  const long len = static_cast<long>(n);
+  const float* x = a.f32(0, len);
+  const float* g = a.f32(1, len);
+  const float* m = a.f32(2, len);
+  const float* v = a.f32(3, len);
+  float* ox = a.f32(4, len);
+  float* om = a.f32(5, len);
+  float* ov = a.f32(6, len);
+  const double lr = a.num(7), b1 = a.num(8), b2 = a.num(9), eps = a.num(10), c1 = a.num(11), c2 = a.num(12);
+  if (a.ok) auv::adam(len, x, g, m, v, ox, om, ov, lr, b1, b2, eps, c1, c2, gThreads);
+  return undef(env);
+}
+
+// setThreads(n): threads for every later call (1 = serial); returns the value in effect.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const double n = a.num(0);
+  if (a.ok) {
+#ifdef _OPENMP
+    gThreads = n < 1 ? 1 : static_cast<int>(n);
+#else
+    gThreads = 1;
+#endif
+  }
+  napi_value r;
+  napi_create_int32(env, gThreads, &r);
+  return r;
+}
+
+// buildInfo(): compiler, vector width and OpenMP state, for benchmark records.
+napi_value BuildInfo(napi_env env, napi_callback_info) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "g++ %d.%d, %s, %s", __GNUC__, __GNUC_MINOR__,
+#if defined(__AVX512F__)
+                "avx512",
+#elif defined(__AVX2__)
+                "avx2",
+#elif defined(__AVX__)
+                "avx",
+#else
+                "generic",
+#endif
+#ifdef _OPENMP
+                "openmp"
+#else
+                "serial"
+#endif
+  );
+  napi_value r;
+  napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"buildInfo", nullptr, BuildInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

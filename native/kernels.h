@@ -1,0 +1,30 @@
+// Tensor kernels of the auv_native addon, on raw float buffers (NHWC activations, HWIO filters).
+#pragma once
+
+namespace auv {
+
+struct ConvShape {
+  long n, h, w, ci;  // input
+  long oh, ow, co;   // output
+  long kh, kw;       // filter
+  long sh, sw;       // strides
+  long pt, pl;       // top / left padding (bottom / right follow from the output size)
+  long dh, dw;       // dilations
+};
+
+// y[n,oh,ow,co] = sum x[n, oh*sh-pt+kh*dh, ow*sw-pl+kw*dw, ci] * f[kh,kw,ci,co]
+void conv2d(const ConvShape& s, const float* x, const float* f, float* y, int threads);
+// dx of conv2d given dy.
+void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* f, float* dx, int threads);
+// df of conv2d given x and dy.
+void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* df, int threads);
+
+// c[b] = op(a[b]) * op(b[b]) for b < batch; batch strides 0 broadcast one matrix.
+void batchMatMul(long batch, long strideA, long strideB, long M, long N, long K, bool transA, bool transB,
+                 const float* a, const float* b, float* c, int threads);
+
+// Fused Adam step (tf.train.adam's arithmetic); outputs may not alias inputs.
+void adam(long n, const float* x, const float* g, const float* m, const float* v, float* ox, float* om, float* ov,
+          double lr, double b1, double b2, double eps, double c1, double c2, int threads);
+
+}  // namespace auv

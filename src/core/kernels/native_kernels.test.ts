@@ -1,0 +1,132 @@
+/**
+ * The native kernels (./native_kernels.ts) against the cpu backend, on the shapes the VAE, UNet
+ * and encoders use (3x3 and 1x1, stride 1 and 2, 'same' and 'valid'), with sizes that leave
+ * partial register tiles. Every case runs on whichever path is active: with the addon (the
+ * default where it was built) and, in CI, again with AUV_NATIVE=0 (the wasm kernels), so both
+ * paths pass the same checks. Cases run with 1 and 2 native threads.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../engine.js';
+import { adamUpdate } from './adam.js';
+import { onBackend, relError, testValues } from './compare.js';
+import { NATIVE_ADDON_PATH, nativeAddon, requestedNativeThreads } from './native.js';
+import { isNativeKernel, NATIVE_KERNELS } from './native_kernels.js';
+
+type Pad = 'same' | 'valid';
+const CONV: [number[], number[], number, Pad][] = [
+  [[2, 9, 9, 5], [3, 3, 5, 7], 1, 'same'],
+  [[2, 9, 9, 5], [3, 3, 5, 7], 2, 'same'],
+  [[1, 8, 8, 4], [3, 3, 4, 3], 2, 'same'],
+  [[3, 6, 7, 16], [1, 1, 16, 24], 1, 'same'],
+  [[2, 8, 8, 6], [1, 1, 6, 10], 2, 'same'],
+  [[1, 11, 11, 3], [3, 3, 3, 17], 1, 'valid'],
+  [[2, 16, 16, 32], [3, 3, 32, 33], 1, 'same'], // a full GEMM block and a partial one
+  [[1, 5, 5, 2], [4, 4, 2, 3], 2, 'same'],
+];
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+const addon = nativeAddon();
+const threadCounts = addon ? [1, 2] : [1];
+
+describe(`native kernels (${addon ? 'addon' : 'wasm fallback'})`, () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'wasm' });
+  });
+  afterAll(() => {
+    addon?.setThreads(requestedNativeThreads());
+  });
+
+  it('are registered exactly when the addon is loaded', () => {
+    for (const name of Object.keys(NATIVE_KERNELS)) expect(isNativeKernel(name)).toBe(addon !== null);
+    if (process.env.AUV_NATIVE === '0') expect(addon).toBeNull();
+    if (process.env.AUV_NATIVE === '1') expect(addon).not.toBeNull();
+  });
+
+  for (const threads of threadCounts) {
+    for (const [xs, fs, s, p] of CONV) {
+      it(`conv2d fwd + dx + dW match cpu: x ${xs} f ${fs} stride ${s} ${p}, ${threads} thread(s)`, async () => {
+        addon?.setThreads(threads);
+        const xv = testValues(size(xs), 3), fv = testValues(size(fs), 5);
+        const f = () => {
+          const x = tf.tensor4d(xv, xs as [number, number, number, number]);
+          const w = tf.tensor4d(fv, fs as [number, number, number, number]);
+          const y = tf.conv2d(x, w, s, p);
+          const wy = tf.tensor(testValues(y.size, 7), y.shape); // dy not uniform
+          const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, p).mul(wy).sum() as tf.Scalar)([x, w]);
+          return [y, dx, dw];
+        };
+        const a = await onBackend('wasm', f);
+        const b = await onBackend('cpu', f);
+        for (let i = 0; i < 3; i++) expect(relError(a[i], b[i]), ['y', 'dx', 'dW'][i]).toBeLessThan(1e-5);
+      });
+    }
+
+    const MM: [number[], number[], boolean, boolean][] = [
+      [[37, 29], [29, 41], false, false],
+      [[29, 37], [29, 41], true, false],
+      [[37, 29], [41, 29], false, true],
+      [[29, 37], [41, 29], true, true],
+      [[130, 300], [300, 70], false, false], // several row blocks and K slices
+      [[4, 9, 13], [4, 13, 6], false, false],
+      [[4, 13, 9], [1, 6, 13], true, true], // b broadcast over the batch
+      [[1, 9, 13], [5, 13, 6], false, false], // a broadcast
+      [[2, 3, 9, 13], [3, 13, 6], false, false], // broadcast of a different rank: fallback kernel
+    ];
+    for (const [as, bs, ta, tb] of MM) {
+      it(`matMul ${as} x ${bs} tA=${ta} tB=${tb} (and its gradients) match cpu, ${threads} thread(s)`, async () => {
+        addon?.setThreads(threads);
+        const av = testValues(size(as), 1), bv = testValues(size(bs), 2);
+        const f = () => {
+          const x = tf.tensor(av, as), w = tf.tensor(bv, bs);
+          const y = tf.matMul(x, w, ta, tb);
+          // tfjs' matMul gradient does not reduce broadcast batch dimensions: forward only there.
+          if (!tf.util.arraysEqual(as.slice(0, -2), bs.slice(0, -2))) return [y];
+          const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).square().sum() as tf.Scalar)([x, w]);
+          return [y, ...g];
+        };
+        const a = await onBackend('wasm', f);
+        const b = await onBackend('cpu', f);
+        expect(a.length).toBe(b.length);
+        for (let i = 0; i < a.length; i++) expect(relError(a[i], b[i])).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it('matMul with mismatched inner sizes still throws', () => {
+    expect(() => tf.matMul(tf.ones([3, 4]), tf.ones([5, 6]))).toThrow();
+  });
+});
+
+describe.skipIf(!addon)('native addon calls', () => {
+  it('Adam gives the same bits as the JS update', () => {
+    const n = 100_003;
+    const x = testValues(n, 1), g = testValues(n, 2), m = testValues(n, 3).map(Math.abs), v = testValues(n, 4).map(Math.abs);
+    const attrs = { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-7, c1: 1 - 0.9 ** 3, c2: 1 - 0.999 ** 3 };
+    const js = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    adamUpdate(x, g, m, v, js[0], js[1], js[2], attrs);
+    const nat = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    addon!.setThreads(2);
+    addon!.adam(x, g, m, v, nat[0], nat[1], nat[2], attrs.lr, attrs.b1, attrs.b2, attrs.eps, attrs.c1, attrs.c2);
+    for (let i = 0; i < 3; i++) expect(Buffer.from(nat[i].buffer).equals(Buffer.from(js[i].buffer))).toBe(true);
+  });
+
+  it('works in place on a shared wasm memory (as with wasm threads)', () => {
+    const mem = new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true });
+    const a = new Float32Array(mem.buffer, 64, 6), b = new Float32Array(mem.buffer, 128, 6), c = new Float32Array(mem.buffer, 256, 4);
+    a.set([1, 2, 3, 4, 5, 6]); // 2x3
+    b.set([1, 0, 0, 1, 1, 1]); // 3x2
+    addon!.batchMatMul(a, b, c, Int32Array.from([1, 0, 0, 2, 2, 3, 0, 0]));
+    expect(Array.from(c)).toEqual([4, 5, 10, 11]);
+  });
+
+  it('refuses views too short for the shape instead of writing past them', () => {
+    const p = Int32Array.from([1, 0, 0, 4, 4, 4, 0, 0]);
+    expect(() => addon!.batchMatMul(new Float32Array(16), new Float32Array(16), new Float32Array(15), p)).toThrow(/argument 2 has 15 elements, needs 16/);
+    expect(() => addon!.conv2d(new Float32Array(4), new Float32Array(4), new Float32Array(4), Int32Array.from([1]))).toThrow(/Int32Array of length 15/);
+  });
+
+  it('is the file the build step writes', () => {
+    expect(NATIVE_ADDON_PATH.endsWith('native/build/auv_native.node')).toBe(true);
+  });
+});
