@@ -141,6 +141,103 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// Int32Array [rank, shape[rank], strides[rank] x count]; false (and a thrown error) if malformed.
+bool stridedShape(Args& a, size_t i, int count, int& rank, long* shape, long* const* strides) {
+  if (!a.ok) return false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (i >= a.argc || napi_get_typedarray_info(a.env, a.argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array || length < 1) {
+    a.fail("argument " + std::to_string(i) + " must be an Int32Array [rank, shape, strides]");
+    return false;
+  }
+  const int* p = static_cast<const int*>(data);
+  rank = p[0];
+  if (rank < 1 || rank > 8 || length != static_cast<size_t>(1 + rank * (1 + count))) {
+    a.fail("argument " + std::to_string(i) + " has a bad rank or length");
+    return false;
+  }
+  for (int d = 0; d < rank; d++) {
+    shape[d] = p[1 + d];
+    if (shape[d] < 1) {
+      a.fail("argument " + std::to_string(i) + " has an empty dimension");
+      return false;
+    }
+    for (int c = 0; c < count; c++) {
+      strides[c][d] = p[1 + rank * (1 + c) + d];
+      if (strides[c][d] < 0) {
+        a.fail("argument " + std::to_string(i) + " has a negative stride");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Elements a strided view spans: 1 + sum (shape-1) * stride.
+long span(int rank, const long* shape, const long* stride) {
+  long s = 1;
+  for (int d = 0; d < rank; d++) s += (shape[d] - 1) * stride[d];
+  return s;
+}
+
+long count(int rank, const long* shape) {
+  long n = 1;
+  for (int d = 0; d < rank; d++) n *= shape[d];
+  return n;
+}
+
+// binary(op, a, b, out, dims) op: 0 add, 1 sub, 2 mul, 3 div; dims [rank, shape, strideA, strideB]
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const double op = a.num(0);
+  int rank = 0;
+  long shape[8], sa[8], sb[8];
+  long* strides[2] = {sa, sb};
+  if (!stridedShape(a, 4, 2, rank, shape, strides)) return undef(env);
+  if (op < 0 || op > 3 || (sa[rank - 1] > 1) || (sb[rank - 1] > 1)) {
+    a.fail("bad binary op or inner stride");
+    return undef(env);
+  }
+  const float* A = a.f32(1, span(rank, shape, sa));
+  const float* B = a.f32(2, span(rank, shape, sb));
+  float* O = a.f32(3, count(rank, shape));
+  if (a.ok) auv::binary(static_cast<int>(op), rank, shape, sa, sb, A, B, O, gThreads);
+  return undef(env);
+}
+
+// reduceSum(x, out, dims, outSize, divisor) dims [rank, shape, outStride]
+napi_value ReduceSum(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int rank = 0;
+  long shape[8], so[8];
+  long* strides[1] = {so};
+  if (!stridedShape(a, 2, 1, rank, shape, strides)) return undef(env);
+  const double outSize = a.num(3), divisor = a.num(4);
+  if (a.ok && (outSize < 1 || span(rank, shape, so) > outSize)) a.fail("output strides exceed the output size");
+  const float* X = a.f32(0, count(rank, shape));
+  float* O = a.f32(1, static_cast<long>(outSize));
+  if (a.ok) auv::reduceSum(rank, shape, so, X, O, static_cast<long>(outSize), divisor, gThreads);
+  return undef(env);
+}
+
+// copy(src, dst): dst[i] = src[i] over src's length (V8 copies SharedArrayBuffer views with
+// relaxed atomics, element by element; this is a plain memcpy, split over the threads).
+napi_value Copy(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  napi_typedarray_type type;
+  size_t n = 0;
+  if (a.argc < 2 || napi_get_typedarray_info(env, a.argv[0], &type, &n, nullptr, nullptr, nullptr) != napi_ok) {
+    a.fail("copy needs two Float32Arrays");
+    return undef(env);
+  }
+  const float* src = a.f32(0, static_cast<long>(n));
+  float* dst = a.f32(1, static_cast<long>(n));
+  if (a.ok) auv::copy(static_cast<long>(n), src, dst, gThreads);
+  return undef(env);
+}
+
 // adam(x, g, m, v, ox, om, ov, lr, b1, b2, eps, c1, c2)
 napi_value Adam(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -209,6 +306,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"buildInfo", nullptr, BuildInfo, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -28,3 +28,22 @@ void adam(long n, const float* x, const float* g, const float* m, const float* v
           double lr, double b1, double b2, double eps, double c1, double c2, int threads);
 
 }  // namespace auv
+
+namespace auv {
+
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
+
+// out = a op b over `rank` dims of `shape` (row-major, contiguous out); sa / sb are the inputs'
+// element strides per dim, 0 where broadcast. The last dim's strides must be 0 or 1.
+void binary(int op, int rank, const long* shape, const long* sa, const long* sb, const float* a, const float* b,
+            float* out, int threads);
+
+// out[...] = sum of x over the dims whose out stride `so` is 0, divided by `divisor` (1 for a
+// sum, the count for a mean). `outSize` elements of out, contiguous.
+void reduceSum(int rank, const long* shape, const long* so, const float* x, float* out, long outSize, double divisor,
+               int threads);
+
+// dst[i] = src[i], i < n (no overlap).
+void copy(long n, const float* src, float* dst, int threads);
+
+}  // namespace auv

@@ -21,6 +21,11 @@ export interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, df: Float32Array, params: Int32Array): void;
   /** params: Int32Array [batch, broadcastA, broadcastB, M, N, K, transA, transB]. */
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array): void;
+  /** op 0 add, 1 sub, 2 mul, 3 div; dims Int32Array [rank, shape, stridesA, stridesB]. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
+  /** dims Int32Array [rank, shape, outStrides (0 = summed over)]; out /= divisor. */
+  reduceSum(x: Float32Array, out: Float32Array, dims: Int32Array, outSize: number, divisor: number): void;
+  copy(src: Float32Array, dst: Float32Array): void;
   adam(
     x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
     ox: Float32Array, om: Float32Array, ov: Float32Array,

@@ -1,18 +1,20 @@
 /**
  * wasm kernels that run in the native addon (./native.ts): Conv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter and BatchMatMul. Each replaces the kernel registered before it and falls
+ * Conv2DBackpropFilter and BatchMatMul here, broadcasting arithmetic and Sum / Mean in
+ * ./native_elementwise.ts. Each replaces the kernel registered before it and falls
  * back to that one for what the addon does not cover (NCHW, non-float32, empty tensors,
  * batch broadcasting other than one-against-many). Inputs and outputs stay on the wasm heap: the
  * addon reads and writes them through Float32Array views, no copy.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native.js';
+import { NATIVE_ELEMENTWISE } from './native_elementwise.js';
 import type { Info, WasmBackend } from './wasm_ops.js';
 
 type Attrs = Record<string, unknown>;
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 /** Computes the kernel natively, or returns null to hand the call to the previous kernel. */
-type NativeFunc = (be: WasmBackend, inputs: Record<string, Info>, attrs: Attrs) => Info | null;
+export type NativeFunc = (be: WasmBackend, inputs: Record<string, Info>, attrs: Attrs) => Info | null;
 
 const f32 = (be: WasmBackend, t: Info) => be.typedArrayFromHeap(t) as Float32Array;
 const usable = (...ts: Info[]) => ts.every((t) => t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) > 0);
@@ -120,6 +122,7 @@ export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> 
   Conv2DBackpropInput: conv2dBackpropInput,
   Conv2DBackpropFilter: conv2dBackpropFilter,
   BatchMatMul: batchMatMul,
+  ...NATIVE_ELEMENTWISE,
 };
 
 /**
