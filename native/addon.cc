@@ -238,6 +238,51 @@ napi_value Copy(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// params Int32Array [n, hw, c, groups, silu]; false (and a thrown error) if malformed.
+bool gnShape(Args& a, size_t i, long* p) {
+  const int* q = a.i32(i, 5);
+  if (!q) return false;
+  for (int k = 0; k < 5; k++) p[k] = q[k];
+  if (p[0] < 1 || p[1] < 1 || p[2] < 1 || p[3] < 1 || p[2] % p[3] != 0) {
+    a.fail("invalid GroupNorm shape");
+    return false;
+  }
+  return true;
+}
+
+// groupNorm(x, gamma, beta, y, params, eps)
+napi_value GroupNorm(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  long p[5];
+  if (!gnShape(a, 4, p)) return undef(env);
+  const long total = p[0] * p[1] * p[2];
+  const float* x = a.f32(0, total);
+  const float* gamma = a.f32(1, p[2]);
+  const float* beta = a.f32(2, p[2]);
+  float* y = a.f32(3, total);
+  const double eps = a.num(5);
+  if (a.ok) auv::groupNorm(p[0], p[1], p[2], p[3], eps, p[4] != 0, x, gamma, beta, y, gThreads);
+  return undef(env);
+}
+
+// groupNormGrad(dz, x, gamma, beta, dx, dgamma, dbeta, params, eps)
+napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  long p[5];
+  if (!gnShape(a, 7, p)) return undef(env);
+  const long total = p[0] * p[1] * p[2];
+  const float* dz = a.f32(0, total);
+  const float* x = a.f32(1, total);
+  const float* gamma = a.f32(2, p[2]);
+  const float* beta = a.f32(3, p[2]);
+  float* dx = a.f32(4, total);
+  float* dgamma = a.f32(5, p[2]);
+  float* dbeta = a.f32(6, p[2]);
+  const double eps = a.num(8);
+  if (a.ok) auv::groupNormGrad(p[0], p[1], p[2], p[3], eps, p[4] != 0, dz, x, gamma, beta, dx, dgamma, dbeta, gThreads);
+  return undef(env);
+}
+
 // adam(x, g, m, v, ox, om, ov, lr, b1, b2, eps, c1, c2)
 napi_value Adam(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -309,6 +354,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"groupNorm", nullptr, GroupNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"groupNormGrad", nullptr, GroupNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"buildInfo", nullptr, BuildInfo, nullptr, nullptr, nullptr, napi_default, nullptr},

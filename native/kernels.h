@@ -46,4 +46,12 @@ void reduceSum(int rank, const long* shape, const long* so, const float* x, floa
 // dst[i] = src[i], i < n (no overlap).
 void copy(long n, const float* src, float* dst, int threads);
 
+// GroupNorm over NHWC x viewed as [n, hw, c] with `groups` groups of c/groups channels (biased
+// variance, two passes in double), then y = xhat * gamma + beta, then y * sigmoid(y) if silu.
+void groupNorm(long n, long hw, long c, long groups, double eps, bool silu, const float* x, const float* gamma,
+               const float* beta, float* y, int threads);
+// Gradients of groupNorm given dz (the output gradient): dx, dgamma, dbeta.
+void groupNormGrad(long n, long hw, long c, long groups, double eps, bool silu, const float* dz, const float* x,
+                   const float* gamma, const float* beta, float* dx, float* dgamma, float* dbeta, int threads);
+
 }  // namespace auv

@@ -26,6 +26,12 @@ export interface NativeAddon {
   /** dims Int32Array [rank, shape, outStrides (0 = summed over)]; out /= divisor. */
   reduceSum(x: Float32Array, out: Float32Array, dims: Int32Array, outSize: number, divisor: number): void;
   copy(src: Float32Array, dst: Float32Array): void;
+  /** params Int32Array [n, h*w, c, groups, silu 0/1]. */
+  groupNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, params: Int32Array, eps: number): void;
+  groupNormGrad(
+    dz: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, params: Int32Array, eps: number,
+  ): void;
   adam(
     x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
     ox: Float32Array, om: Float32Array, ov: Float32Array,
