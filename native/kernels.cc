@@ -108,6 +108,21 @@ void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* f, fl
     gemm(s.n * P, s.ci, s.co, MatView{dy, s.co, 1}, Ft, dx, s.ci, false, threads);
     return;
   }
+  if (s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.pt < s.kh && s.pl < s.kw) {
+    // Stride 1: dx is the forward convolution of dy with the filter flipped in space and with
+    // in/out channels swapped, padded by k-1-p: one im2col + GEMM with a deep inner dimension
+    // (9*CO) instead of a GEMM with inner dimension CO and a scatter of 9x the data.
+    std::vector<float> flipped(static_cast<size_t>(s.kh * s.kw * s.co * s.ci));
+    for (long kh = 0; kh < s.kh; kh++)
+      for (long kw = 0; kw < s.kw; kw++)
+        for (long ci = 0; ci < s.ci; ci++)
+          for (long co = 0; co < s.co; co++)
+            flipped[((kh * s.kw + kw) * s.co + co) * s.ci + ci] =
+                f[(((s.kh - 1 - kh) * s.kw + (s.kw - 1 - kw)) * s.ci + ci) * s.co + co];
+    const ConvShape t{s.n, s.oh, s.ow, s.co, s.h, s.w, s.ci, s.kh, s.kw, 1, 1, s.kh - 1 - s.pt, s.kw - 1 - s.pl, 1, 1};
+    conv2d(t, dy, flipped.data(), dx, threads);
+    return;
+  }
   const long g = groupSize(s);
   ColBuffer cols(static_cast<size_t>(g * P * K));
   for (long n0 = 0; n0 < s.n; n0 += g) {
