@@ -77,11 +77,37 @@ void col2im(const ConvShape& s, const float* cols, long n0, long g, float* dx, i
   }
 }
 
+// Growable per-thread column buffer (kept between calls: convolutions repeat their shapes).
 struct ColBuffer {
   float* p = nullptr;
-  explicit ColBuffer(size_t n) : p(static_cast<float*>(std::malloc(n * sizeof(float)))) {}
+  size_t n = 0;
+  float* get(size_t want) {
+    if (want > n) {
+      std::free(p);
+      p = static_cast<float*>(std::malloc(want * sizeof(float)));
+      n = p ? want : 0;
+    }
+    return p;
+  }
   ~ColBuffer() { std::free(p); }
 };
+thread_local ColBuffer tlsCols;
+
+// Runs body(n0, images, innerThreads) over chunks of images that cover [0, n). With enough
+// chunks, threads take whole chunks (dynamic: a thread the OS delays takes fewer) and compute each
+// serially, one barrier per call; otherwise chunks run in turn, each using every thread.
+template <class Body>
+void forChunks(const ConvShape& s, int threads, Body body) {
+  const long g = groupSize(s);
+  const long chunk = threads > 1 ? std::max(1L, std::min(g, s.n / (2L * threads))) : g;
+  const long chunks = (s.n + chunk - 1) / chunk;
+  if (threads > 1 && chunks >= 2L * threads) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (long c = 0; c < chunks; c++) body(c * chunk, std::min(chunk, s.n - c * chunk), 1);
+    return;
+  }
+  for (long c = 0; c < chunks; c++) body(c * chunk, std::min(chunk, s.n - c * chunk), threads);
+}
 
 }  // namespace
 
@@ -92,13 +118,11 @@ void conv2d(const ConvShape& s, const float* x, const float* f, float* y, int th
     gemm(s.n * P, s.co, K, MatView{x, s.ci, 1}, F, y, s.co, false, threads);
     return;
   }
-  const long g = groupSize(s);
-  ColBuffer cols(static_cast<size_t>(g * P * K));
-  for (long n0 = 0; n0 < s.n; n0 += g) {
-    const long gn = std::min(g, s.n - n0);
-    im2col(s, x, n0, gn, cols.p, threads);
-    gemm(gn * P, s.co, K, MatView{cols.p, K, 1}, F, y + n0 * P * s.co, s.co, false, threads);
-  }
+  forChunks(s, threads, [&](long n0, long gn, int inner) {
+    float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
+    im2col(s, x, n0, gn, cols, inner);
+    gemm(gn * P, s.co, K, MatView{cols, K, 1}, F, y + n0 * P * s.co, s.co, false, inner);
+  });
 }
 
 void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* f, float* dx, int threads) {
@@ -123,13 +147,11 @@ void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* f, fl
     conv2d(t, dy, flipped.data(), dx, threads);
     return;
   }
-  const long g = groupSize(s);
-  ColBuffer cols(static_cast<size_t>(g * P * K));
-  for (long n0 = 0; n0 < s.n; n0 += g) {
-    const long gn = std::min(g, s.n - n0);
-    gemm(gn * P, K, s.co, MatView{dy + n0 * P * s.co, s.co, 1}, Ft, cols.p, K, false, threads);
-    col2im(s, cols.p, n0, gn, dx, threads);
-  }
+  forChunks(s, threads, [&](long n0, long gn, int inner) {
+    float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
+    gemm(gn * P, K, s.co, MatView{dy + n0 * P * s.co, s.co, 1}, Ft, cols, K, false, inner);
+    col2im(s, cols, n0, gn, dx, inner);
+  });
 }
 
 void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* df, int threads) {
@@ -138,12 +160,25 @@ void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, f
     gemm(K, s.co, s.n * P, MatView{x, 1, s.ci}, MatView{dy, s.co, 1}, df, s.co, false, threads);
     return;
   }
-  const long g = groupSize(s);
-  ColBuffer cols(static_cast<size_t>(g * P * K));
-  for (long n0 = 0; n0 < s.n; n0 += g) {
-    const long gn = std::min(g, s.n - n0);
-    im2col(s, x, n0, gn, cols.p, threads);
-    gemm(K, s.co, gn * P, MatView{cols.p, 1, K}, MatView{dy + n0 * P * s.co, s.co, 1}, df, s.co, n0 > 0, threads);
+  // A partial dW per chunk of images, summed in chunk order: the chunks depend on n only, so
+  // the result has the same bits for any thread count.
+  const long chunk = std::max(1L, std::min(groupSize(s), (s.n + 7) / 8));
+  const long chunks = (s.n + chunk - 1) / chunk;
+  const long fsize = K * s.co;
+  std::vector<float> partial(static_cast<size_t>((chunks - 1) * fsize));
+  const bool outer = threads > 1 && chunks >= 2L * threads;
+  const int inner = outer ? 1 : threads;
+#pragma omp parallel for num_threads(threads) if (outer) schedule(dynamic, 1)
+  for (long c = 0; c < chunks; c++) {
+    const long n0 = c * chunk, gn = std::min(chunk, s.n - n0);
+    float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
+    float* dst = c == 0 ? df : partial.data() + (c - 1) * fsize;
+    im2col(s, x, n0, gn, cols, inner);
+    gemm(K, s.co, gn * P, MatView{cols, 1, K}, MatView{dy + n0 * P * s.co, s.co, 1}, dst, s.co, false, inner);
+  }
+  for (long c = 1; c < chunks; c++) {
+    const float* p = partial.data() + (c - 1) * fsize;
+    for (long i = 0; i < fsize; i++) df[i] += p[i];
   }
 }
 

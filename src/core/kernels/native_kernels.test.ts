@@ -23,6 +23,8 @@ const CONV: [number[], number[], number, Pad][] = [
   [[1, 11, 11, 3], [3, 3, 3, 17], 1, 'valid'],
   [[2, 16, 16, 32], [3, 3, 32, 33], 1, 'same'], // a full GEMM block and a partial one
   [[1, 5, 5, 2], [4, 4, 2, 3], 2, 'same'],
+  [[8, 6, 6, 5], [3, 3, 5, 7], 1, 'same'], // enough images for whole-image tasks per thread
+  [[9, 7, 7, 3], [3, 3, 3, 4], 2, 'same'],
 ];
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -124,6 +126,19 @@ describe.skipIf(!addon)('native addon calls', () => {
     const p = Int32Array.from([1, 0, 0, 4, 4, 4, 0, 0]);
     expect(() => addon!.batchMatMul(new Float32Array(16), new Float32Array(16), new Float32Array(15), p)).toThrow(/argument 2 has 15 elements, needs 16/);
     expect(() => addon!.conv2d(new Float32Array(4), new Float32Array(4), new Float32Array(4), Int32Array.from([1]))).toThrow(/Int32Array of length 15/);
+  });
+
+  it('gives the filter gradient the same bits with 1 and 2 threads', () => {
+    const p = Int32Array.from([16, 10, 10, 8, 10, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1]);
+    const x = testValues(16 * 10 * 10 * 8, 1), dy = testValues(16 * 10 * 10 * 12, 2);
+    const runs = [1, 2].map((t) => {
+      addon!.setThreads(t);
+      const df = new Float32Array(9 * 8 * 12);
+      addon!.conv2dBackpropFilter(x, dy, df, p);
+      return df;
+    });
+    addon!.setThreads(requestedNativeThreads());
+    expect(Buffer.from(runs[0].buffer).equals(Buffer.from(runs[1].buffer))).toBe(true);
   });
 
   it('is the file the build step writes', () => {
