@@ -283,6 +283,61 @@ napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// Int32Array argument i with at least `need` elements (a writable view).
+int* i32out(Args& a, size_t i, long need) {
+  if (!a.ok) return nullptr;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (i >= a.argc || napi_get_typedarray_info(a.env, a.argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array || length < static_cast<size_t>(need)) {
+    a.fail("argument " + std::to_string(i) + " must be an Int32Array of at least " + std::to_string(need) + " elements");
+    return nullptr;
+  }
+  return static_cast<int*>(data);
+}
+
+// topK(x, values, indices, rows, cols, k)
+napi_value TopK(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const long rows = static_cast<long>(a.num(3)), cols = static_cast<long>(a.num(4)), k = static_cast<long>(a.num(5));
+  if (a.ok && (rows < 1 || cols < 1 || k < 1 || k > cols)) a.fail("topK needs 1 <= k <= cols");
+  const float* x = a.f32(0, rows * cols);
+  float* values = a.f32(1, rows * k);
+  int* indices = i32out(a, 2, rows * k);
+  if (a.ok) auv::topK(rows, cols, k, x, values, indices, gThreads);
+  return undef(env);
+}
+
+// spmm(indptr, indices, values, x, y, rows, cols, d)
+napi_value Spmm(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const long rows = static_cast<long>(a.num(5)), cols = static_cast<long>(a.num(6)), d = static_cast<long>(a.num(7));
+  if (a.ok && (rows < 1 || cols < 1 || d < 1)) a.fail("spmm needs positive sizes");
+  const int* indptr = i32out(a, 0, rows + 1);
+  if (!a.ok) return undef(env);
+  const long nnz = indptr[rows];
+  bool valid = indptr[0] == 0 && nnz >= 0;
+  for (long i = 0; valid && i < rows; i++) valid = indptr[i] <= indptr[i + 1];
+  if (!valid) {
+    a.fail("spmm: indptr is not a CSR row pointer");
+    return undef(env);
+  }
+  const int* indices = i32out(a, 1, nnz);
+  const float* values = a.f32(2, nnz);
+  const float* x = a.f32(3, cols * d);
+  float* y = a.f32(4, rows * d);
+  if (!a.ok) return undef(env);
+  for (long p = 0; p < nnz; p++) {
+    if (indices[p] < 0 || indices[p] >= cols) {
+      a.fail("spmm: column index out of range");
+      return undef(env);
+    }
+  }
+  auv::spmm(rows, d, indptr, indices, values, x, y, gThreads);
+  return undef(env);
+}
+
 // adam(x, g, m, v, ox, om, ov, lr, b1, b2, eps, c1, c2)
 napi_value Adam(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -356,6 +411,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"groupNorm", nullptr, GroupNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"groupNormGrad", nullptr, GroupNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"topK", nullptr, TopK, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"spmm", nullptr, Spmm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"buildInfo", nullptr, BuildInfo, nullptr, nullptr, nullptr, napi_default, nullptr},

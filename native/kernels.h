@@ -54,4 +54,12 @@ void groupNorm(long n, long hw, long c, long groups, double eps, bool silu, cons
 void groupNormGrad(long n, long hw, long c, long groups, double eps, bool silu, const float* dz, const float* x,
                    const float* gamma, const float* beta, float* dx, float* dgamma, float* dbeta, int threads);
 
+// Per row of x [rows, cols]: the k largest values, largest first (ties: lower index first, as
+// tfjs), and their column indices.
+void topK(long rows, long cols, long k, const float* x, float* values, int* indices, int threads);
+
+// y[rows, d] = A x for A in CSR form (indptr rows+1, indices / values nnz) and x [cols, d].
+void spmm(long rows, long d, const int* indptr, const int* indices, const float* values, const float* x, float* y,
+          int threads);
+
 }  // namespace auv

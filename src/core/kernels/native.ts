@@ -26,6 +26,10 @@ export interface NativeAddon {
   /** dims Int32Array [rank, shape, outStrides (0 = summed over)]; out /= divisor. */
   reduceSum(x: Float32Array, out: Float32Array, dims: Int32Array, outSize: number, divisor: number): void;
   copy(src: Float32Array, dst: Float32Array): void;
+  /** Per row of x [rows, cols]: k largest values (largest first, ties by lower index) and indices. */
+  topK(x: Float32Array, values: Float32Array, indices: Int32Array, rows: number, cols: number, k: number): void;
+  /** y[rows, d] = A x, A in CSR form, x [cols, d]. */
+  spmm(indptr: Int32Array, indices: Int32Array, values: Float32Array, x: Float32Array, y: Float32Array, rows: number, cols: number, d: number): void;
   /** params Int32Array [n, h*w, c, groups, silu 0/1]. */
   groupNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, params: Int32Array, eps: number): void;
   groupNormGrad(

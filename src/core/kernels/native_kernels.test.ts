@@ -12,6 +12,7 @@ import { adamUpdate } from './adam.js';
 import { onBackend, relError, testValues } from './compare.js';
 import { NATIVE_ADDON_PATH, nativeAddon, requestedNativeThreads } from './native.js';
 import { isNativeKernel, NATIVE_KERNELS } from './native_kernels.js';
+import { csrFromCoo, spmmInto } from './spmm.js';
 
 type Pad = 'same' | 'valid';
 const CONV: [number[], number[], number, Pad][] = [
@@ -95,6 +96,24 @@ describe(`native kernels (${addon ? 'addon' : 'wasm fallback'})`, () => {
     }
   }
 
+  it('topK gives the cpu values and indices (ties: lower index first)', async () => {
+    for (const threads of threadCounts) {
+      addon?.setThreads(threads);
+      for (const [shape, k] of [[[300, 257], 23], [[7, 40], 40], [[5000], 1]] as [number[], number][]) {
+        // Few distinct values, so that many ties must be broken by index.
+        const xv = testValues(size(shape), 9).map((v) => Math.round(v * 8) / 8);
+        const f = () => {
+          const { values, indices } = tf.topk(tf.tensor(xv, shape), k);
+          return [values, indices.toFloat()];
+        };
+        const a = await onBackend('wasm', f);
+        const b = await onBackend('cpu', f);
+        expect(Array.from(a[1])).toEqual(Array.from(b[1]));
+        expect(Array.from(a[0])).toEqual(Array.from(b[0]));
+      }
+    }
+  });
+
   it('matMul with mismatched inner sizes still throws', () => {
     expect(() => tf.matMul(tf.ones([3, 4]), tf.ones([5, 6]))).toThrow();
   });
@@ -139,6 +158,26 @@ describe.skipIf(!addon)('native addon calls', () => {
     });
     addon!.setThreads(requestedNativeThreads());
     expect(Buffer.from(runs[0].buffer).equals(Buffer.from(runs[1].buffer))).toBe(true);
+  });
+
+  it('spmm gives the same bits as the JS kernel (both sum in double, in non-zero order)', () => {
+    const rows = 500, cols = 400, d = 37, nnz = 6000;
+    const r = new Int32Array(nnz), c = new Int32Array(nnz);
+    const u = testValues(2 * nnz, 5);
+    for (let k = 0; k < nnz; k++) {
+      r[k] = Math.floor(((u[k] + 1) / 2) * rows);
+      c[k] = Math.floor(((u[nnz + k] + 1) / 2) * cols);
+    }
+    const a = csrFromCoo(rows, cols, r, c, testValues(nnz, 6));
+    const x = testValues(cols * d, 7);
+    const js = new Float32Array(rows * d), nat = new Float32Array(rows * d);
+    spmmInto(a, x, d, js);
+    addon!.setThreads(2);
+    addon!.spmm(a.indptr, a.indices, a.values, x, nat, rows, cols, d);
+    expect(Buffer.from(nat.buffer).equals(Buffer.from(js.buffer))).toBe(true);
+    const bad = Int32Array.from(a.indices);
+    bad[17] = cols;
+    expect(() => addon!.spmm(a.indptr, bad, a.values, x, nat, rows, cols, d)).toThrow(/column index out of range/);
   });
 
   it('is the file the build step writes', () => {

@@ -1,6 +1,6 @@
 /**
  * wasm kernels that run in the native addon (./native.ts): Conv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter and BatchMatMul here, broadcasting arithmetic and Sum / Mean in
+ * Conv2DBackpropFilter, BatchMatMul and TopK here, broadcasting arithmetic and Sum / Mean in
  * ./native_elementwise.ts. Each replaces the kernel registered before it and falls
  * back to that one for what the addon does not cover (NCHW, non-float32, empty tensors,
  * batch broadcasting other than one-against-many). Inputs and outputs stay on the wasm heap: the
@@ -14,7 +14,7 @@ import type { Info, WasmBackend } from './wasm_ops.js';
 type Attrs = Record<string, unknown>;
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 /** Computes the kernel natively, or returns null to hand the call to the previous kernel. */
-export type NativeFunc = (be: WasmBackend, inputs: Record<string, Info>, attrs: Attrs) => Info | null;
+export type NativeFunc = (be: WasmBackend, inputs: Record<string, Info>, attrs: Attrs) => Info | Info[] | null;
 
 const f32 = (be: WasmBackend, t: Info) => be.typedArrayFromHeap(t) as Float32Array;
 const usable = (...ts: Info[]) => ts.every((t) => t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) > 0);
@@ -116,12 +116,28 @@ export function isNativeKernel(name: string): boolean {
   return (tf.getKernel(name, 'wasm') as Partial<NativeKernelConfig> | undefined)?.auvNative === true;
 }
 
+// Returns [values, indices]: a multi-output kernel.
+function topK(addon: NativeAddon): (be: WasmBackend, inputs: Record<string, Info>, attrs: Attrs) => Info[] | null {
+  return (be, { x }, attrs) => {
+    const k = attrs.k as number;
+    if (x.dtype !== 'float32' || x.shape.length < 1 || !Number.isInteger(k) || k < 1) return null;
+    const cols = x.shape[x.shape.length - 1];
+    const rows = tf.util.sizeFromShape(x.shape) / cols;
+    if (cols < 1 || rows < 1 || k > cols) return null;
+    const shape = [...x.shape.slice(0, -1), k];
+    const values = be.makeOutput(shape, 'float32'), indices = be.makeOutput(shape, 'int32');
+    addon.topK(f32(be, x), f32(be, values), be.typedArrayFromHeap(indices) as Int32Array, rows, cols, k);
+    return [values, indices];
+  };
+}
+
 /** Kernel name -> native implementation. */
 export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> = {
   Conv2D: conv2d,
   Conv2DBackpropInput: conv2dBackpropInput,
   Conv2DBackpropFilter: conv2dBackpropFilter,
   BatchMatMul: batchMatMul,
+  TopK: topK,
   ...NATIVE_ELEMENTWISE,
 };
 
