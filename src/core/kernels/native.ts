@@ -79,8 +79,11 @@ function load(): { addon: NativeAddon | null; status: string } {
     return { addon: null, status: 'not built' };
   }
   // OpenMP threads that sleep when idle instead of spinning: on two shared cores a spinning
-  // waiter starves the thread it waits for (a 1024^3 matmul took 3x longer under load).
-  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // waiter starves the thread it waits for (a 1024^3 matmul took 3x longer under load). libgomp
+  // reads it when it loads with the addon; restored after, so child processes (the PyTorch twin)
+  // do not inherit it.
+  const policy = process.env.OMP_WAIT_POLICY;
+  if (policy === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
   try {
     const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
     const threads = addon.setThreads(requestedNativeThreads());
@@ -88,6 +91,8 @@ function load(): { addon: NativeAddon | null; status: string } {
   } catch (e) {
     if (e instanceof ConfigError || m === 'on') throw e;
     return { addon: null, status: `failed to load (${e instanceof Error ? e.message.split('\n')[0] : String(e)})` };
+  } finally {
+    if (policy === undefined) delete process.env.OMP_WAIT_POLICY;
   }
 }
 
