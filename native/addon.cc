@@ -338,6 +338,38 @@ napi_value Spmm(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// gather(x, idx, out, batch, outer, dim, nIdx, slice); throws on an index outside [0, dim)
+napi_value Gather(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const long batch = static_cast<long>(a.num(3)), outer = static_cast<long>(a.num(4)), dim = static_cast<long>(a.num(5));
+  const long nIdx = static_cast<long>(a.num(6)), slice = static_cast<long>(a.num(7));
+  if (a.ok && (batch < 1 || outer < 1 || dim < 1 || nIdx < 1 || slice < 1)) a.fail("gather needs positive sizes");
+  const float* x = a.f32(0, batch * outer * dim * slice);
+  const int* idx = i32out(a, 1, batch * nIdx);
+  float* out = a.f32(2, batch * outer * nIdx * slice);
+  if (!a.ok) return undef(env);
+  for (long i = 0; i < batch * nIdx; i++) {
+    if (idx[i] < 0 || idx[i] >= dim) {
+      a.fail("GatherV2: the index value " + std::to_string(idx[i]) + " is not in [0, " + std::to_string(dim - 1) + "]");
+      return undef(env);
+    }
+  }
+  auv::gatherRows(batch, outer, dim, nIdx, slice, x, idx, out, gThreads);
+  return undef(env);
+}
+
+// segmentSum(x, ids, out, n, row, segments)
+napi_value SegmentSum(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const long n = static_cast<long>(a.num(3)), row = static_cast<long>(a.num(4)), segments = static_cast<long>(a.num(5));
+  if (a.ok && (n < 0 || row < 1 || segments < 1)) a.fail("segmentSum needs positive sizes");
+  const float* x = a.f32(0, n * row);
+  const int* ids = i32out(a, 1, n);
+  float* out = a.f32(2, segments * row);
+  if (a.ok) auv::segmentSum(n, row, segments, x, ids, out, gThreads);
+  return undef(env);
+}
+
 // adam(x, g, m, v, ox, om, ov, lr, b1, b2, eps, c1, c2)
 napi_value Adam(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -413,6 +445,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"groupNormGrad", nullptr, GroupNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"topK", nullptr, TopK, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"spmm", nullptr, Spmm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"buildInfo", nullptr, BuildInfo, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -62,4 +62,13 @@ void topK(long rows, long cols, long k, const float* x, float* values, int* indi
 void spmm(long rows, long d, const int* indptr, const int* indices, const float* values, const float* x, float* y,
           int threads);
 
+// out[(b*outer + q)*nIdx + j] = x[(b*outer + q)*dim + idx[b*nIdx + j]] rows of `slice` floats
+// (tf.gather with batch dims); indices already checked to lie in [0, dim).
+void gatherRows(long batch, long outer, long dim, long nIdx, long slice, const float* x, const int* idx, float* out,
+                int threads);
+
+// out[s] = sum of x[i] over i with ids[i] == s (rows of `row` floats, in index order); ids
+// outside [0, segments) are dropped.
+void segmentSum(long n, long row, long segments, const float* x, const int* ids, float* out, int threads);
+
 }  // namespace auv

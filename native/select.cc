@@ -1,6 +1,11 @@
 // Top-k selection per row and CSR sparse x dense products (see kernels.h).
 #include <algorithm>
+#include <cstring>
 #include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "kernels.h"
 
@@ -64,6 +69,40 @@ void spmm(long rows, long d, const int* indptr, const int* indices, const float*
       }
       float* yr = y + i * d;
       for (long j = 0; j < d; j++) yr[j] = static_cast<float>(acc[j]);
+    }
+  }
+}
+
+void gatherRows(long batch, long outer, long dim, long nIdx, long slice, const float* x, const int* idx, float* out,
+                int threads) {
+  const long rows = batch * outer * nIdx;
+  const int nt = rows * slice >= (1L << 16) ? threads : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (long r = 0; r < rows; r++) {
+    const long j = r % nIdx, bq = r / nIdx, b = bq / outer;
+    std::memcpy(out + r * slice, x + (bq * dim + idx[b * nIdx + j]) * slice, slice * sizeof(float));
+  }
+}
+
+void segmentSum(long n, long row, long segments, const float* x, const int* ids, float* out, int threads) {
+  // Thread t owns segments [segments*t/nt, segments*(t+1)/nt) and scans every id: each segment is
+  // summed in index order by one thread (the same bits for any thread count).
+  const int nt = n * row >= (1L << 16) ? threads : 1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int t = 0, T = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    T = omp_get_num_threads();
+#endif
+    const long s0 = segments * t / T, s1 = segments * (t + 1) / T;
+    std::memset(out + s0 * row, 0, (s1 - s0) * row * sizeof(float));
+    for (long i = 0; i < n; i++) {
+      const long s = ids[i];
+      if (s < s0 || s >= s1) continue;
+      float* o = out + s * row;
+      const float* xi = x + i * row;
+      for (long k = 0; k < row; k++) o[k] += xi[k];
     }
   }
 }

@@ -26,6 +26,10 @@ export interface NativeAddon {
   /** dims Int32Array [rank, shape, outStrides (0 = summed over)]; out /= divisor. */
   reduceSum(x: Float32Array, out: Float32Array, dims: Int32Array, outSize: number, divisor: number): void;
   copy(src: Float32Array, dst: Float32Array): void;
+  /** tf.gather rows: x [batch, outer, dim, slice], idx [batch, nIdx] -> out [batch, outer, nIdx, slice]; throws on a bad index. */
+  gather(x: Float32Array, idx: Int32Array, out: Float32Array, batch: number, outer: number, dim: number, nIdx: number, slice: number): void;
+  /** out[s] = sum of rows x[i] with ids[i] == s, in index order. */
+  segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, n: number, row: number, segments: number): void;
   /** Per row of x [rows, cols]: k largest values (largest first, ties by lower index) and indices. */
   topK(x: Float32Array, values: Float32Array, indices: Int32Array, rows: number, cols: number, k: number): void;
   /** y[rows, d] = A x, A in CSR form, x [cols, d]. */

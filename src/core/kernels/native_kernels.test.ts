@@ -114,6 +114,38 @@ describe(`native kernels (${addon ? 'addon' : 'wasm fallback'})`, () => {
     }
   });
 
+  it('gather (axis 0, axis 1, batchDims 1) and its gradient give the cpu bits', async () => {
+    for (const threads of threadCounts) {
+      addon?.setThreads(threads);
+      const tv = testValues(300 * 64, 3);
+      const ids = Int32Array.from({ length: 200 }, (_, i) => (i * 37) % 300);
+      const f = () => {
+        const t = tf.tensor2d(tv, [300, 64]);
+        const i = tf.tensor1d(ids, 'int32');
+        const w = tf.tensor2d(testValues(200 * 64, 4), [200, 64]);
+        const g = tf.grad((tt: tf.Tensor) => tf.gather(tt, i).mul(w).sum() as tf.Scalar)(t);
+        const ax1 = tf.gather(t.reshape([30, 10, 64]), tf.tensor1d([9, 0, 3, 3], 'int32'), 1);
+        const bd = tf.gather(t.reshape([3, 100, 64]), tf.tensor2d([[1, 2], [99, 0], [5, 5]], [3, 2], 'int32'), 1, 1);
+        return [tf.gather(t, i), g, ax1, bd];
+      };
+      const a = await onBackend('wasm', f);
+      const b = await onBackend('cpu', f);
+      for (let k = 0; k < 4; k++) expect(Buffer.from(a[k].buffer).equals(Buffer.from(b[k].buffer)), `output ${k}`).toBe(true);
+    }
+  });
+
+  it('gather with an index out of range throws; segment sums drop out-of-range ids', async () => {
+    const t = tf.zeros([2000, 4]);
+    expect(() => tf.gather(t, tf.tensor1d([1, 2000], 'int32')).dataSync()).toThrow(/2000 is not in \[0, 1999\]/);
+    t.dispose();
+    const xv = testValues(600 * 4, 5);
+    const sid = Int32Array.from({ length: 600 }, (_, i) => (i % 7 === 0 ? -1 : i % 7 === 1 ? 50 : i % 50));
+    const f = () => tf.unsortedSegmentSum(tf.tensor2d(xv, [600, 4]), tf.tensor1d(sid, 'int32'), 50);
+    const [a] = await onBackend('wasm', f);
+    const [b] = await onBackend('cpu', f);
+    expect(relError(a, b)).toBeLessThan(1e-6);
+  });
+
   it('matMul with mismatched inner sizes still throws', () => {
     expect(() => tf.matMul(tf.ones([3, 4]), tf.ones([5, 6]))).toThrow();
   });

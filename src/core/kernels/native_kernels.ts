@@ -1,6 +1,6 @@
 /**
  * wasm kernels that run in the native addon (./native.ts): Conv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter, BatchMatMul and TopK here, broadcasting arithmetic and Sum / Mean in
+ * Conv2DBackpropFilter, BatchMatMul, TopK, GatherV2 and UnsortedSegmentSum here, broadcasting arithmetic and Sum / Mean in
  * ./native_elementwise.ts. Each replaces the kernel registered before it and falls
  * back to that one for what the addon does not cover (NCHW, non-float32, empty tensors,
  * batch broadcasting other than one-against-many). Inputs and outputs stay on the wasm heap: the
@@ -16,6 +16,8 @@ type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 /** Computes the kernel natively, or returns null to hand the call to the previous kernel. */
 export type NativeFunc = (be: WasmBackend, inputs: Record<string, Info>, attrs: Attrs) => Info | Info[] | null;
 
+/** Below this many elements a native call costs more than it saves. */
+const MIN_NATIVE = 1024;
 const f32 = (be: WasmBackend, t: Info) => be.typedArrayFromHeap(t) as Float32Array;
 const usable = (...ts: Info[]) => ts.every((t) => t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) > 0);
 
@@ -131,6 +133,37 @@ function topK(addon: NativeAddon): (be: WasmBackend, inputs: Record<string, Info
   };
 }
 
+function gather(addon: NativeAddon): NativeFunc {
+  return (be, { x, indices }, attrs) => {
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32') return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+      x as tf.TensorInfo as tf.Tensor, indices as tf.TensorInfo as tf.Tensor, axis, (attrs.batchDims as number | undefined) ?? 0,
+    );
+    const { batchSize, outerSize, dimSize, sliceSize } = info;
+    const nIdx = tf.util.sizeFromShape(indices.shape) / batchSize;
+    if (tf.util.sizeFromShape(info.outputShape) < MIN_NATIVE || nIdx < 1) return null;
+    const out = be.makeOutput(info.outputShape, 'float32');
+    const ids = be.typedArrayFromHeap(indices) as Int32Array;
+    addon.gather(f32(be, x), ids, f32(be, out), batchSize, outerSize, dimSize, nIdx, sliceSize);
+    return out;
+  };
+}
+
+function unsortedSegmentSum(addon: NativeAddon): NativeFunc {
+  return (be, { x, segmentIds }, attrs) => {
+    const k = segmentIds.shape.length;
+    if (x.dtype !== 'float32' || segmentIds.dtype !== 'int32' || !tf.util.arraysEqual(segmentIds.shape, x.shape.slice(0, k))) return null;
+    const numSegments = attrs.numSegments as number;
+    const rest = x.shape.slice(k);
+    const row = tf.util.sizeFromShape(rest), n = tf.util.sizeFromShape(segmentIds.shape);
+    if (numSegments < 1 || row < 1 || n * row < MIN_NATIVE) return null;
+    const out = be.makeOutput([numSegments, ...rest], 'float32');
+    addon.segmentSum(f32(be, x), be.typedArrayFromHeap(segmentIds) as Int32Array, f32(be, out), n, row, numSegments);
+    return out;
+  };
+}
+
 /** Kernel name -> native implementation. */
 export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> = {
   Conv2D: conv2d,
@@ -138,6 +171,8 @@ export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> 
   Conv2DBackpropFilter: conv2dBackpropFilter,
   BatchMatMul: batchMatMul,
   TopK: topK,
+  GatherV2: gather,
+  UnsortedSegmentSum: unsortedSegmentSum,
   ...NATIVE_ELEMENTWISE,
 };
 
