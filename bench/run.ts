@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { engineBackend, initEngine, wasmThreads } from '../src/core/engine.js';
 import { fastKernelsEnabled } from '../src/core/kernels/index.js';
+import { nativeStatus } from '../src/core/kernels/native.js';
 import { writeFileAtomicSync } from '../src/core/fsutil.js';
 import { getWorkload, listWorkloads, median } from './workloads.js';
 
@@ -112,6 +113,7 @@ function machine(): Record<string, unknown> {
     backend: engineBackend(),
     wasmThreads: engineBackend() === 'wasm' ? wasmThreads() : null,
     fastKernels: engineBackend() === 'wasm' ? fastKernelsEnabled() : null,
+    native: engineBackend() === 'wasm' ? nativeStatus() : null,
     tfjs: tf.version.tfjs,
     loadAvg: os.loadavg().map((x) => +x.toFixed(2)),
     date: new Date().toISOString(),
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
     }
   }
   const m = machine();
-  console.log(`\n${m.cpu} x${m.cores}, node ${m.node}, backend ${m.backend}${m.wasmThreads ? ` (${m.wasmThreads} threads)` : ''}`);
+  console.log(`\n${m.cpu} x${m.cores}, node ${m.node}, backend ${m.backend}${m.wasmThreads ? ` (${m.wasmThreads} threads)` : ''}, native kernels: ${m.native ?? '-'}, load ${(m.loadAvg as number[]).join(' ')}`);
   console.log(`${'workload'.padEnd(18)} ${'median ms'.padStart(10)} ${'runs'.padStart(5)} ${'GFLOP/s'.padStart(8)} ${'peak RSS MB'.padStart(12)}${args.vsTorch ? `${'torch ms'.padStart(10)} ${'ratio'.padStart(6)}` : ''}`);
   for (const r of results) {
     console.log(

@@ -4,6 +4,7 @@
  * in a `ParamStore`, created eagerly from the run's Rng and saved/loaded by name.
  */
 import * as tf from '@tensorflow/tfjs';
+import { groupNorm } from '../core/kernels/group_norm.js';
 import type { Rng } from '../core/rng.js';
 
 export class ParamStore {
@@ -93,13 +94,9 @@ export class GroupNorm {
     this.gamma = p.create(`${name}.gamma`, [channels], 'ones');
     this.beta = p.create(`${name}.beta`, [channels], 'zeros');
   }
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    const [n, h, w, c] = x.shape;
-    const g = this.groups;
-    const xr = tf.reshape(x, [n, h * w, g, c / g]);
-    const { mean, variance } = tf.moments(xr, [1, 3], true);
-    const y = tf.mul(tf.sub(xr, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-    return tf.add(tf.mul(tf.reshape(y, [n, h, w, c]), this.gamma), this.beta);
+  /** Normalised, scaled and shifted x; with opts.silu also SiLU, fused where the native addon runs. */
+  apply(x: tf.Tensor4D, opts: { silu?: boolean } = {}): tf.Tensor4D {
+    return groupNorm(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, this.groups, { eps: 1e-5, silu: opts.silu });
   }
 }
 
@@ -120,12 +117,12 @@ export class ResBlock {
     this.skip = cin !== cout ? new Conv2d(p, `${name}.skip`, cin, cout, 1) : null;
   }
   apply(x: tf.Tensor4D, temb?: tf.Tensor2D): tf.Tensor4D {
-    let h = this.c1.apply(silu(this.n1.apply(x)) as tf.Tensor4D);
+    let h = this.c1.apply(this.n1.apply(x, { silu: true }));
     if (this.temb && temb) {
       const e = this.temb.apply(silu(temb) as tf.Tensor2D);
       h = tf.add(h, tf.reshape(e, [e.shape[0], 1, 1, e.shape[1]]));
     }
-    h = this.c2.apply(silu(this.n2.apply(h)) as tf.Tensor4D);
+    h = this.c2.apply(this.n2.apply(h, { silu: true }));
     return tf.add(this.skip ? this.skip.apply(x) : x, h);
   }
 }

@@ -5,6 +5,7 @@
  * separate tensor ops per variable. A drop-in subclass of tf.AdamOptimizer.
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeAddon } from './native.js';
 
 const KERNEL = 'AuvAdam';
 
@@ -54,7 +55,10 @@ function kernelFor(backendName: 'wasm' | 'cpu'): tf.KernelConfig {
         const be = backend as unknown as HeapBackend;
         const outs = [be.makeOutput(x.shape, 'float32'), be.makeOutput(x.shape, 'float32'), be.makeOutput(x.shape, 'float32')];
         const h = (t: tf.TensorInfo) => be.typedArrayFromHeap(t);
-        adamUpdate(h(x), h(g), h(m), h(v), h(outs[0]), h(outs[1]), h(outs[2]), a);
+        const addon = nativeAddon();
+        // Same arithmetic in the addon (in double, no fused multiply-add): the same bits.
+        if (addon) addon.adam(h(x), h(g), h(m), h(v), h(outs[0]), h(outs[1]), h(outs[2]), a.lr, a.b1, a.b2, a.eps, a.c1, a.c2);
+        else adamUpdate(h(x), h(g), h(m), h(v), h(outs[0]), h(outs[1]), h(outs[2]), a);
         return outs;
       }
       const be = backend as unknown as CpuBackend;

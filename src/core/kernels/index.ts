@@ -9,6 +9,8 @@ import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputConfig } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise_backprop.js';
 import { gatherConfig } from './gather.js';
+import { nativeAddon } from './native.js';
+import { registerNativeKernels } from './native_kernels.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 
 let registered = false;
@@ -21,7 +23,9 @@ function replace(cfg: tf.KernelConfig): void {
 /**
  * Register every missing wasm kernel once (call before the wasm backend is set). The speed
  * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul) can be
- * switched off with AUV_WASM_FAST=0, for before/after benchmarks.
+ * switched off with AUV_WASM_FAST=0, for before/after benchmarks. Where the native addon is
+ * built and not switched off (AUV_NATIVE, see ./native.ts), convolution and matMul then run in
+ * it, each falling back to the kernel registered here for what it does not cover.
  */
 export function registerMissingWasmKernels(): void {
   if (registered) return;
@@ -36,6 +40,8 @@ export function registerMissingWasmKernels(): void {
     overrideMatMulKernel('BatchMatMul');
     overrideMatMulKernel('_FusedMatMul');
   }
+  const addon = nativeAddon();
+  if (addon) registerNativeKernels(addon);
 }
 
 /** False when AUV_WASM_FAST=0 (stock tfjs kernels where tfjs has one). */

@@ -5,6 +5,7 @@
  * One pass over the non-zeros per call, no [nnz, d] intermediates.
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeAddon } from './native.js';
 
 export interface Csr {
   rows: number;
@@ -105,7 +106,10 @@ function kernelFor(backendName: 'wasm' | 'cpu'): tf.KernelConfig {
       if (backendName === 'wasm') {
         const be = backend as unknown as HeapBackend;
         const out = be.makeOutput(shape, 'float32');
-        spmmInto(a, be.typedArrayFromHeap(x), d, be.typedArrayFromHeap(out));
+        const addon = nativeAddon();
+        // The addon sums in the same order and precision (double): the same bits, both cores.
+        if (addon && d > 0 && a.rows > 0 && a.cols > 0) addon.spmm(a.indptr, a.indices, a.values, be.typedArrayFromHeap(x), be.typedArrayFromHeap(out), a.rows, a.cols, d);
+        else spmmInto(a, be.typedArrayFromHeap(x), d, be.typedArrayFromHeap(out));
         return out;
       }
       const be = backend as unknown as CpuBackend;

@@ -1,0 +1,163 @@
+// Broadcasting binary arithmetic and sum / mean reductions on float32 (see kernels.h).
+// Add, Sub, Mul and Div are single IEEE operations, so results equal the wasm kernels' bit for
+// bit; reductions sum in a different order (8 lanes), so they agree to float rounding.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels.h"
+
+namespace auv {
+namespace {
+
+constexpr int kMaxRank = 8;
+constexpr long kParallelMin = 1L << 15;  // elements below which one thread is faster
+
+template <int OP>
+inline float apply(float x, float y) {
+  if constexpr (OP == kAdd) return x + y;
+  if constexpr (OP == kSub) return x - y;
+  if constexpr (OP == kMul) return x * y;
+  return x / y;
+}
+
+template <int OP>
+void row(const float* a, long isa, const float* b, long isb, float* o, long n) {
+  if (isa && isb) {
+    for (long i = 0; i < n; i++) o[i] = apply<OP>(a[i], b[i]);
+  } else if (isa) {
+    const float y = b[0];
+    for (long i = 0; i < n; i++) o[i] = apply<OP>(a[i], y);
+  } else if (isb) {
+    const float x = a[0];
+    for (long i = 0; i < n; i++) o[i] = apply<OP>(x, b[i]);
+  } else {
+    const float v = apply<OP>(a[0], b[0]);
+    for (long i = 0; i < n; i++) o[i] = v;
+  }
+}
+
+// Offsets of outer row `r` (all dims but the last) in a and b.
+inline void rowOffsets(long r, int rank, const long* shape, const long* sa, const long* sb, long& oa, long& ob) {
+  oa = ob = 0;
+  for (int d = rank - 2; d >= 0; d--) {
+    const long i = r % shape[d];
+    r /= shape[d];
+    oa += i * sa[d];
+    ob += i * sb[d];
+  }
+}
+
+template <int OP>
+void binaryOp(int rank, const long* shape, const long* sa, const long* sb, const float* a, const float* b, float* out,
+              int threads) {
+  const long inner = shape[rank - 1];
+  long rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= shape[d];
+  const int nt = rows * inner >= kParallelMin ? threads : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (long r = 0; r < rows; r++) {
+    long oa, ob;
+    rowOffsets(r, rank, shape, sa, sb, oa, ob);
+    row<OP>(a + oa, sa[rank - 1], b + ob, sb[rank - 1], out + r * inner, inner);
+  }
+}
+
+#if defined(__AVX512F__)
+constexpr int LW = 16;
+#else
+constexpr int LW = 8;
+#endif
+
+inline float sumRow(const float* x, long n) {
+  float lanes[LW] = {};
+  long i = 0;
+  for (; i + LW <= n; i += LW)
+    for (int l = 0; l < LW; l++) lanes[l] += x[i + l];
+  float s = 0;
+  for (int l = 0; l < LW; l++) s += lanes[l];
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+// Accumulate input rows [r0, r1) into out.
+void reduceRows(int rank, const long* shape, const long* so, const float* x, float* out, long r0, long r1) {
+  const long inner = shape[rank - 1];
+  const bool innerKept = so[rank - 1] != 0;
+  const long zero[kMaxRank] = {};
+  for (long r = r0; r < r1; r++) {
+    long oo, unused;
+    rowOffsets(r, rank, shape, so, zero, oo, unused);
+    const float* xr = x + r * inner;
+    if (innerKept) {
+      float* o = out + oo;
+      for (long i = 0; i < inner; i++) o[i] += xr[i];
+    } else {
+      out[oo] += sumRow(xr, inner);
+    }
+  }
+}
+
+}  // namespace
+
+void binary(int op, int rank, const long* shape, const long* sa, const long* sb, const float* a, const float* b,
+            float* out, int threads) {
+  switch (op) {
+    case kAdd: return binaryOp<kAdd>(rank, shape, sa, sb, a, b, out, threads);
+    case kSub: return binaryOp<kSub>(rank, shape, sa, sb, a, b, out, threads);
+    case kMul: return binaryOp<kMul>(rank, shape, sa, sb, a, b, out, threads);
+    default: return binaryOp<kDiv>(rank, shape, sa, sb, a, b, out, threads);
+  }
+}
+
+void reduceSum(int rank, const long* shape, const long* so, const float* x, float* out, long outSize, double divisor,
+               int threads) {
+  long rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= shape[d];
+  const long total = rows * shape[rank - 1];
+  std::memset(out, 0, outSize * sizeof(float));
+  int nt = total >= kParallelMin ? std::max(1, threads) : 1;
+  if (nt > rows) nt = static_cast<int>(rows);
+  // Threads take contiguous blocks of rows. When the first dim is kept (and is not the only
+  // row dim's worth of output), blocks split on whole first-dim slices write disjoint outputs;
+  // otherwise each thread sums into its own buffer, added in thread order (deterministic).
+  const bool disjoint = rank > 1 && so[0] != 0 && shape[0] >= nt;
+  if (nt <= 1) {
+    reduceRows(rank, shape, so, x, out, 0, rows);
+  } else if (disjoint) {
+    const long per = rows / shape[0];
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < nt; t++) {
+      const long s0 = shape[0] * t / nt, s1 = shape[0] * (t + 1) / nt;
+      reduceRows(rank, shape, so, x, out, s0 * per, s1 * per);
+    }
+  } else if (outSize <= (1L << 20)) {
+    std::vector<float> part(static_cast<size_t>(outSize) * (nt - 1), 0.f);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < nt; t++) {
+      float* dst = t == 0 ? out : part.data() + (t - 1) * outSize;
+      reduceRows(rank, shape, so, x, dst, rows * t / nt, rows * (t + 1) / nt);
+    }
+    for (int t = 1; t < nt; t++) {
+      const float* p = part.data() + (t - 1) * outSize;
+      for (long i = 0; i < outSize; i++) out[i] += p[i];
+    }
+  } else {
+    reduceRows(rank, shape, so, x, out, 0, rows);
+  }
+  if (divisor != 1.0) {
+    const float dv = static_cast<float>(divisor);
+    for (long i = 0; i < outSize; i++) out[i] /= dv;
+  }
+}
+
+void copy(long n, const float* src, float* dst, int threads) {
+  const int nt = n >= (1L << 18) ? std::max(1, threads) : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int t = 0; t < nt; t++) {
+    const long i0 = n * t / nt, i1 = n * (t + 1) / nt;
+    std::memcpy(dst + i0, src + i0, (i1 - i0) * sizeof(float));
+  }
+}
+
+}  // namespace auv
