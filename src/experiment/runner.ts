@@ -317,6 +317,9 @@ async function runStages(cfg: ExperimentConfig, attacks: PlannedAttack[], log: (
       // white-box attacks are crafted against each visual victim; the others once for all victims
       const craftFor: (VictimKind | null)[] = attack && attackNeedsVictim(attack) ? cfg.victims.filter((v) => v !== 'bpr-mf') : [null];
       const imagesByVictim = new Map<VictimKind | null, Map<number, Float32Array>>();
+      // the attack artefact each image set came from: evaluations are keyed by it, so a change of
+      // what the images depend on (e.g. the tier's attacker encoder) is never served a stale evaluation
+      const imagesHash = new Map<VictimKind | null, string | null>();
       for (const vk of craftFor) {
         if (!attack) {
           imagesByVictim.set(null, cleanImages);
@@ -375,6 +378,7 @@ async function runStages(cfg: ExperimentConfig, attacks: PlannedAttack[], log: (
           ),
         );
         imagesByVictim.set(vk, res.value.images);
+        imagesHash.set(vk, res.hash);
         if (seed === cfg.seeds[0] && (vk === null || vk === craftFor[0])) {
           extras.attackLogs[spec.name] = res.value.log;
           for (const s of extras.samples) s.attacks[spec.name] = Array.from(res.value.images.get(s.index)!);
@@ -400,13 +404,14 @@ async function runStages(cfg: ExperimentConfig, attacks: PlannedAttack[], log: (
 
       // ranking evaluation for every victim (and defence)
       for (const [kind, v] of victims) {
-        const imgs = imagesByVictim.get(attack && attackNeedsVictim(attack) ? (kind === 'bpr-mf' ? null : kind) : null);
+        const imgKey = attack && attackNeedsVictim(attack) ? (kind === 'bpr-mf' ? null : kind) : null;
+        const imgs = imagesByVictim.get(imgKey);
         if (!imgs) continue; // a white-box attack has nothing to craft against a non-visual victim
         for (const defence of ['none', ...cfg.defences]) {
           const ev = await timed(st, 'evaluation', () =>
             cache.get(
               'eval',
-              { victim: v.hash, attack: spec.name, params: attack?.params ?? {}, seed, defence, protocols: cfg.protocols, ks: cfg.ks, users: evalUsers, targets, encoder: encHash.victim, craftedFor: attack && attackNeedsVictim(attack) ? kind : null },
+              { victim: v.hash, attack: spec.name, params: attack?.params ?? {}, images: imagesHash.get(imgKey) ?? null, seed, defence, protocols: cfg.protocols, ks: cfg.ks, users: evalUsers, targets, encoder: encHash.victim, craftedFor: attack && attackNeedsVictim(attack) ? kind : null },
               async (dir) => {
                 let used = imgs;
                 if (defence !== 'none') {
