@@ -11,7 +11,7 @@ import { chainGrad, chainPlan, ddimStep, decodeImage } from '../../diffusion/cha
 import { auvFusionParams, sweepVariants, variantOverrides } from './config.js';
 import { DeltaMlp } from './generator.js';
 import { createAuvFusionAttack, AUV_FUSION_VARIANTS } from './index.js';
-import { tinyDiffusion, tinyEncoder } from './testkit.js';
+import { tinyDiffusion, tinyEncoder } from '../../../test/attacks/testkit.js';
 
 describe('config and variants', () => {
   it('parses named variants, key=value sweeps and rejects unknown ones', () => {

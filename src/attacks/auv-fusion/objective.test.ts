@@ -4,7 +4,7 @@ import { Rng } from '../../core/rng.js';
 import { chainGrad, chainPlan, noisyLatent, runChain, decodeImage } from '../../diffusion/chain.js';
 import { auvFusionParams } from './config.js';
 import { groupMeans, kmeans, marginLoss, targetGroups, type MarginBatch } from './objective.js';
-import { tinyDiffusion } from './testkit.js';
+import { tinyDiffusion } from '../../../test/attacks/testkit.js';
 
 // a hand-built preference space (d = 2): users 0-2 like direction x, users 3-5 like y, user 6 has no interactions
 const d = 2;

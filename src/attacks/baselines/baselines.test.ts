@@ -7,7 +7,7 @@ import { synthesizeCatalogue, type SynthDataset } from '../../data/index.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
 import type { Recommender } from '../../recommenders/recommender.js';
 import { type Attack, type AttackResources, attackTier, makeAttackContext, tierKnowledge } from '../attack.js';
-import { linearEncoder, linearRecommender } from '../__testing__/doubles.js';
+import { linearEncoder, linearRecommender } from '../../../test/attacks/doubles.js';
 import { createAttack, listAttacks } from '../registry.js';
 import { popularItems } from './popularity.js';
 

@@ -8,7 +8,7 @@ import { guidedPlan } from '../../diffusion/guided.js';
 import { LatentDiffusion, type DiffusionModelConfig } from '../../diffusion/model.js';
 import { ddimSample } from '../../diffusion/sample.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
-import { linearEncoder, linearRecommender } from '../__testing__/doubles.js';
+import { linearEncoder, linearRecommender } from '../../../test/attacks/doubles.js';
 import { makeAttackContext, type AttackResources } from '../attack.js';
 import { popularReference } from '../baselines/reference.js';
 import { createAttack, listAttacks } from '../registry.js';

@@ -3,9 +3,9 @@
  * latent diffusion model implementing the contracts (ImageEncoder, ChainModel). Not used by the CLI.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../core/rng.js';
-import type { ImageEncoder } from '../../encoders/encoder.js';
-import { leadingTimesteps, type ChainModel } from '../../diffusion/chain.js';
+import type { Rng } from '../../src/core/rng.js';
+import type { ImageEncoder } from '../../src/encoders/encoder.js';
+import { leadingTimesteps, type ChainModel } from '../../src/diffusion/chain.js';
 
 /** avgPool(4) -> flatten -> dense -> tanh, from the Rng. */
 export function tinyEncoder(rng: Rng, size: number, featDim: number): ImageEncoder {

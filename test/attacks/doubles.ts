@@ -3,9 +3,9 @@
  * recommender implementing the contracts (the real pipeline uses src/encoders, src/recommenders).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../core/rng.js';
-import type { ImageEncoder } from '../../encoders/encoder.js';
-import type { FitReport, Recommender, TrainingData } from '../../recommenders/recommender.js';
+import { Rng } from '../../src/core/rng.js';
+import type { ImageEncoder } from '../../src/encoders/encoder.js';
+import type { FitReport, Recommender, TrainingData } from '../../src/recommenders/recommender.js';
 
 export function linearEncoder(size: number, dim: number, seed = 1): ImageEncoder {
   const rng = new Rng(seed);
