@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const ds: Dataset = { ...ds0, images: new CachedImageSource(ds0.images) } as Dataset;
   const cache = new ArtefactCache(cfg.cacheDir);
   const log = (m: string) => process.stderr.write(m + '\n');
-  const dataKey = datasetKey(cfg, ds);
+  const dataKey = await datasetKey(cfg, ds);
   const { encoders, encHash } = await prepareEncoders(ds, dataKey, cfg, cache, log);
   const F = encoders.victim;
   const pref = (await prepareSurrogate(ds, dataKey, cfg, cache, seed, await surrogateFeatures(ds, F), encHash.victim, log)).value;

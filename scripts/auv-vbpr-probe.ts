@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const ds0 = await openDataset(cfg.dataset);
   const ds: Dataset = { ...ds0, images: new CachedImageSource(ds0.images) } as Dataset;
   const cache = new ArtefactCache(cfg.cacheDir);
-  const dataKey = datasetKey(cfg, ds);
+  const dataKey = await datasetKey(cfg, ds);
   const { encoders, encHash } = await prepareEncoders(ds, dataKey, cfg, cache, (m) => process.stderr.write(m + '\n'));
   const F = encoders.victim;
   const all = Array.from({ length: ds.itemIds.length }, (_, i) => i);

@@ -114,7 +114,10 @@ function attackNeedsVictim(a: Attack): boolean {
  * synthetic catalogue's parameters; ../data/content-key.ts), so that a folder edited in place
  * never reuses artefacts of its old content. Carried into every artefact key.
  */
-export async function datasetKey(cfg: Pick<ExperimentConfig, 'dataset' | 'cacheDir'>, ds: Dataset): Promise<Record<string, unknown>> {
+/** What identifies a dataset in every artefact key (its content hash and sizes). */
+export type DatasetKey = Readonly<Record<string, unknown>>;
+
+export async function datasetKey(cfg: Pick<ExperimentConfig, 'dataset' | 'cacheDir'>, ds: Dataset): Promise<DatasetKey> {
   const c = await datasetContentKey(cfg.dataset, ds, path.join(path.resolve(cfg.cacheDir), 'dataset-keys'));
   return { content: c.key, users: ds.userIds.length, items: ds.itemIds.length, interactions: ds.interactions.length, imageSize: ds.images.size };
 }
@@ -122,7 +125,7 @@ export async function datasetKey(cfg: Pick<ExperimentConfig, 'dataset' | 'cacheD
 /** Train (or load from the cache) the encoders F, G and C, from the config's first seed. */
 export async function prepareEncoders(
   ds: Dataset,
-  dataKey: unknown,
+  dataKey: DatasetKey,
   cfg: Pick<ExperimentConfig, 'encoders' | 'seeds'>,
   cache: ArtefactCache,
   log: (msg: string) => void,
@@ -153,7 +156,7 @@ export async function prepareEncoders(
 /** Train (or load) the attacker's surrogate preference encoder for one seed (spec section 5). */
 export async function prepareSurrogate(
   ds: Dataset,
-  dataKey: unknown,
+  dataKey: DatasetKey,
   cfg: Pick<ExperimentConfig, 'surrogate'>,
   cache: ArtefactCache,
   seed: number,
