@@ -13,16 +13,13 @@ import { makeAttackContext } from '../src/attacks/attack.js';
 import { createAttack } from '../src/attacks/registry.js';
 import { initEngine } from '../src/core/engine.js';
 import { Rng } from '../src/core/rng.js';
-import { CachedImageSource, loadImageBatch, type Dataset } from '../src/data/dataset.js';
-import { openDataset } from '../src/data/open.js';
+import { loadImageBatch, type Dataset } from '../src/data/dataset.js';
 import { loadDiffusion } from '../src/diffusion/model.js';
 import { ssim } from '../src/evaluation/image-metrics.js';
 import { evaluateTargets, type RankableModel } from '../src/evaluation/full-ranking.js';
-import { ArtefactCache } from '../src/experiment/cache.js';
-import { demoConfig, loadConfig } from '../src/experiment/config.js';
-import { datasetKey, prepareEncoders, prepareSurrogate, surrogateFeatures } from '../src/experiment/runner.js';
 import { loadRecommender } from '../src/recommenders/models.js';
 import type { PreferenceEncoder } from '../src/preference/model.js';
+import { attackerSetup, surrogateOnF } from './lib/attacker-setup.js';
 
 async function stats(model: RankableModel, targets: number[], feats: Map<number, Float32Array>, users: number[], ds: Dataset): Promise<string> {
   const r = await evaluateTargets(model, targets, feats, users, { train: ds.split.train, ks: [5, 20, 50], numItems: ds.itemIds.length });
@@ -50,15 +47,10 @@ async function main(): Promise<void> {
   const withVictims = args.includes('--victims');
   const [dataset, cacheDir, seedS, nT, ...runs] = args.filter((a) => a !== '--victims');
   const seed = Number(seedS);
-  const cfg = loadConfig({ base: { ...demoConfig('default'), dataset, cacheDir, seeds: [seed] } });
-  const ds0 = await openDataset(cfg.dataset);
-  const ds: Dataset = { ...ds0, images: new CachedImageSource(ds0.images) } as Dataset;
-  const cache = new ArtefactCache(cfg.cacheDir);
-  const log = (m: string) => process.stderr.write(m + '\n');
-  const dataKey = await datasetKey(cfg, ds);
-  const { encoders, encHash } = await prepareEncoders(ds, dataKey, cfg, cache, log);
-  const F = encoders.victim;
-  const pref = (await prepareSurrogate(ds, dataKey, cfg, cache, seed, await surrogateFeatures(ds, F), encHash.victim, log)).value;
+  const setup = await attackerSetup(dataset!, cacheDir!, seed);
+  const { cfg, ds, cache, dataKey, encHash, encoders } = setup;
+  const F = setup.encoders.victim;
+  const pref = await surrogateOnF(setup, seed);
   const diffusion = await loadDiffusion();
   const users = ds.userIds.map((_, u) => u).filter((u) => (ds.split.train[u]?.length ?? 0) > 0);
   const targets = ds.targets.slice(0, Number(nT));
