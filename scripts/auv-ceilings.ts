@@ -26,8 +26,7 @@ import { loadRecommender } from '../src/recommenders/models.js';
 import type { Recommender } from '../src/recommenders/recommender.js';
 import { victimTrainingData } from '../src/recommenders/training-data.js';
 import { createRecommender } from '../src/recommenders/models.js';
-import type { PreferenceEncoder } from '../src/preference/model.js';
-import { attackerSetup, surrogateOnF } from './lib/attacker-setup.js';
+import { attackerSetup, surrogateOnF, surrogateScorer } from './lib/attacker-setup.js';
 
 const fmt = (x: number, d = 4) => x.toFixed(d);
 
@@ -37,20 +36,6 @@ async function stats(model: RankableModel, targets: number[], feats: Map<number,
   return `HR5 ${fmt(r.hr[5]!)} HR20 ${fmt(r.hr[20]!)} HR50 ${fmt(r.hr[50]!)} rank ${mr.toFixed(0)}`;
 }
 
-/** The surrogate as a scorer of features f (F's features): e_u . (e_i,id + P f + b). */
-function surrogateScorer(pref: PreferenceEncoder, projected = false): RankableModel & { numItems: number } {
-  const eU = pref.userEmbeddings();
-  return {
-    numItems: pref.numItems,
-    visual: true,
-    score: (u, i) => pref.score(u, i),
-    scoreWithFeatures: (u, items, f) =>
-      tf.tidy(() => {
-        const id = tf.tensor2d(Array.from(items).flatMap((t) => Array.from(pref.itemIdVector(t))), [items.length, pref.config.dim]);
-        return tf.matMul(tf.gather(eU, u), tf.add(id, projected ? f : pref.project(f)), false, true) as tf.Tensor2D;
-      }),
-  };
-}
 
 async function main(): Promise<void> {
   await initEngine();

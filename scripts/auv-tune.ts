@@ -18,8 +18,7 @@ import { loadDiffusion } from '../src/diffusion/model.js';
 import { ssim } from '../src/evaluation/image-metrics.js';
 import { evaluateTargets, type RankableModel } from '../src/evaluation/full-ranking.js';
 import { loadRecommender } from '../src/recommenders/models.js';
-import type { PreferenceEncoder } from '../src/preference/model.js';
-import { attackerSetup, surrogateOnF } from './lib/attacker-setup.js';
+import { attackerSetup, surrogateOnF, surrogateScorer } from './lib/attacker-setup.js';
 
 async function stats(model: RankableModel, targets: number[], feats: Map<number, Float32Array>, users: number[], ds: Dataset): Promise<string> {
   const r = await evaluateTargets(model, targets, feats, users, { train: ds.split.train, ks: [5, 20, 50], numItems: ds.itemIds.length });
@@ -27,19 +26,6 @@ async function stats(model: RankableModel, targets: number[], feats: Map<number,
   return `HR5 ${r.hr[5]!.toFixed(4)} HR20 ${r.hr[20]!.toFixed(4)} HR50 ${r.hr[50]!.toFixed(4)} rank ${mr.toFixed(0)}`;
 }
 
-function surrogateScorer(pref: PreferenceEncoder): RankableModel & { numItems: number } {
-  const eU = pref.userEmbeddings();
-  return {
-    numItems: pref.numItems,
-    visual: true,
-    score: (u, i) => pref.score(u, i),
-    scoreWithFeatures: (u, items, f) =>
-      tf.tidy(() => {
-        const id = tf.tensor2d(Array.from(items).flatMap((t) => Array.from(pref.itemIdVector(t))), [items.length, pref.config.dim]);
-        return tf.matMul(tf.gather(eU, u), tf.add(id, pref.project(f)), false, true) as tf.Tensor2D;
-      }),
-  };
-}
 
 async function main(): Promise<void> {
   await initEngine();

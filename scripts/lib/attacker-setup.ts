@@ -10,6 +10,8 @@ import type { EncoderRole, ImageEncoder } from '../../src/encoders/encoder.js';
 import { ArtefactCache } from '../../src/experiment/cache.js';
 import { demoConfig, loadConfig, type ExperimentConfig } from '../../src/experiment/config.js';
 import { datasetKey, prepareEncoders, prepareSurrogate, surrogateFeatures, type DatasetKey } from '../../src/experiment/runner.js';
+import * as tf from '@tensorflow/tfjs';
+import type { RankableModel } from '../../src/evaluation/full-ranking.js';
 import type { PreferenceEncoder } from '../../src/preference/model.js';
 
 export interface AttackerSetup {
@@ -37,4 +39,19 @@ export async function attackerSetup(dataset: string, cacheDir: string, seed: num
 export async function surrogateOnF(s: AttackerSetup, seed: number): Promise<PreferenceEncoder> {
   const F = s.encoders.victim;
   return (await prepareSurrogate(s.ds, s.dataKey, s.cfg, s.cache, seed, await surrogateFeatures(s.ds, F), s.encHash.victim, s.log)).value;
+}
+
+/** The surrogate as a scorer of features f (F's features): e_u . (e_i,id + P f + b). */
+export function surrogateScorer(pref: PreferenceEncoder, projected = false): RankableModel & { numItems: number } {
+  const eU = pref.userEmbeddings();
+  return {
+    numItems: pref.numItems,
+    visual: true,
+    score: (u, i) => pref.score(u, i),
+    scoreWithFeatures: (u, items, f) =>
+      tf.tidy(() => {
+        const id = tf.tensor2d(Array.from(items).flatMap((t) => Array.from(pref.itemIdVector(t))), [items.length, pref.config.dim]);
+        return tf.matMul(tf.gather(eU, u), tf.add(id, projected ? f : pref.project(f)), false, true) as tf.Tensor2D;
+      }),
+  };
 }

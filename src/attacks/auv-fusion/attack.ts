@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError } from '../../core/errors.js';
 import { Progress } from '../../core/progress.js';
+import { cosineRows } from '../../core/similarity.js';
 import { Rng } from '../../core/rng.js';
 import { loadImageBatch, type ImageSource } from '../../data/dataset.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
@@ -44,14 +45,6 @@ interface Prepared {
   xRef: tf.Tensor4D | null;
   /** Group embeddings and thresholds of the margin objective. */
   margin: MarginBatch | null;
-}
-
-function cosRows(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const na = tf.add(tf.norm(a, 2, 1), 1e-8);
-    const nb = tf.add(tf.norm(b, 2, 1), 1e-8);
-    return tf.div(tf.sum(tf.mul(a, b), 1), tf.mul(na, nb)) as tf.Tensor1D;
-  });
 }
 
 /** Rows `idx` of a tensor along axis 0 (tf.gather; gradients are not needed here). */
@@ -182,10 +175,10 @@ export class AuvFusionAttack implements Attack {
 
     // eq. 6: L = l1 L_CLIP + l2 L_SSIM + l3 L_align, per batch mean; returns [total, clip, ssim, align]
     const lossFn = (b: Prepared, x: tf.Tensor4D): tf.Scalar[] => {
-      const lClip = tf.mean(tf.sub(1, cosRows(C.encode(x), b.sem0))) as tf.Scalar;
+      const lClip = tf.mean(tf.sub(1, cosineRows(C.encode(x), b.sem0))) as tf.Scalar;
       const lSsim = tf.mean(tf.sub(1, ssim(x, b.x0))) as tf.Scalar;
       const h = pref.project(G.encode(x), proj);
-      const lAlign = b.margin ? marginLoss(b.margin, h, p.temperature) : (tf.mean(tf.sub(1, cosRows(h, b.eU))) as tf.Scalar);
+      const lAlign = b.margin ? marginLoss(b.margin, h, p.temperature) : (tf.mean(tf.sub(1, cosineRows(h, b.eU))) as tf.Scalar);
       const total = tf.addN([tf.mul(lClip, p.l1), tf.mul(lSsim, p.l2), tf.mul(lAlign, p.l3)]) as tf.Scalar;
       return [total, lClip, lSsim, lAlign];
     };
@@ -347,7 +340,7 @@ export class AuvFusionAttack implements Attack {
       const stats = tf.tidy(() => {
         const hAdv = pref.project(G.encode(xAdv), proj);
         const hClean = pref.project(G.encode(b.x0), proj);
-        const al = (h: tf.Tensor2D) => tf.sum(cosRows(h, b.eU));
+        const al = (h: tf.Tensor2D) => tf.sum(cosineRows(h, b.eU));
         const hits = (h: tf.Tensor2D) => (b.margin ? tf.mul(marginHits(b.margin, h), b.items.length) : tf.scalar(NaN));
         return tf.stack([tf.sum(ssim(xAdv, b.x0)), tf.sum(ssim(xRec, b.x0)), al(hAdv), al(pref.project(G.encode(xRec), proj)), al(hClean), hits(hAdv), hits(hClean)]);
       });
