@@ -41,7 +41,7 @@ export function buildProgram(): Command {
 }
 
 /**
- * The first command word that names no command (e.g. `worker` in `auv-fusion worker --help`,
+ * The first command word that names no command (e.g. `serve` in `auv-fusion serve --help`,
  * which commander would answer with the global help and exit 0), as an error text; else null.
  */
 export function unknownCommand(program: Command, args: readonly string[]): string | null {

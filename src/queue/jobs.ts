@@ -21,6 +21,8 @@ export interface GraphCell {
 export interface ConfigSource {
   file?: string;
   demo?: 'tiny' | 'default';
+  /** Keys set over the demo profile (the demo's --out and --cache). */
+  base?: Record<string, unknown>;
   sets: string[];
 }
 
@@ -45,7 +47,7 @@ export interface CellJobResult {
 
 /** The config a source describes (as the CLI builds it: defaults < demo profile < file < --set). */
 export function loadSourceConfig(source: ConfigSource): ExperimentConfig {
-  if (source.demo) return loadConfig({ base: demoConfig(source.demo), sets: source.sets });
+  if (source.demo) return loadConfig({ base: { ...demoConfig(source.demo), ...source.base }, sets: source.sets });
   return loadConfig({ ...(source.file ? { file: source.file } : {}), sets: source.sets });
 }
 

@@ -194,7 +194,9 @@ cases.push(
 const X = 'CLI';
 const cmd = (name: string, args: string[], message: RegExp, code: 0 | 1 = 1): Case => ({ area: X, name, code, message, args: () => args });
 cases.push(
-  cmd('auv-fusion worker --help', ['worker', '--help'], /unknown command 'worker': allowed commands are demo, run, data, train, attack, metrics/),
+  cmd('auv-fusion serve --help', ['serve', '--help'], /unknown command 'serve': allowed commands are demo, run, data, train, attack, metrics, worker/),
+  cmd('worker --queue not a URL', ['worker', '--queue', 'localhost:6379'], /--queue 'localhost:6379' must start with redis:\/\/ or rediss:\/\//),
+  cmd('worker --concurrency 0', ['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '0'], /--concurrency must be a whole number >= 1, got '0'/),
   cmd('unknown sub-command', ['data', 'bogus'], /unknown command 'bogus' of 'data': allowed commands are synth, inspect, import/),
   cmd('unknown train target', ['train', 'bogus', '--help'], /unknown command 'bogus' of 'train'/),
   cmd('run without a config', ['run'], /missing required argument 'config'/),
@@ -229,10 +231,10 @@ describe('real processes: exit codes', () => {
     const r = node(['run', '/nonexistent/c.yaml']);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual(['auv-fusion: error: /nonexistent/c.yaml: cannot read config (ENOENT)']);
-    const d = node(['--debug', 'worker', '--help']);
+    const d = node(['--debug', 'serve', '--help']);
     expect(d.status).toBe(1);
     expect(d.stderr).toMatch(/at .*main\.ts:\d+/);
-    expect(d.stderr).toMatch(/auv-fusion: error: unknown command 'worker'/);
+    expect(d.stderr).toMatch(/auv-fusion: error: unknown command 'serve'/);
   });
   it('an unwritable output folder (as an unprivileged user) exits 1 naming the folder', () => {
     if (process.getuid?.() !== 0) return; // needs root to run the CLI as uid nobody

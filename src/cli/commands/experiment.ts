@@ -2,18 +2,23 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../../core/fsutil.js';
-import { demoConfig, loadConfig, type ExperimentConfig } from '../../experiment/config.js';
+import { loadConfig, type ExperimentConfig } from '../../experiment/config.js';
 import { runExperiment } from '../../experiment/runner.js';
+import { runExperimentQueued } from '../../queue/experiment-run.js';
+import { loadSourceConfig, type ConfigSource } from '../../queue/jobs.js';
 import { renderReport } from '../../report/html.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** Run an experiment and write results.json, results.csv and report.html; returns a summary line. */
-export async function runAndReport(cfg: ExperimentConfig, quiet = false): Promise<string> {
+/**
+ * Run an experiment (in this process, or through the workers of `queue`) and write results.json,
+ * results.csv and report.html; returns a summary line.
+ */
+export async function runAndReport(cfg: ExperimentConfig, quiet = false, queue?: { url: string; source: ConfigSource }): Promise<string> {
   const t0 = Date.now();
-  const out = await runExperiment(cfg, { quiet });
+  const out = queue ? await runExperimentQueued(cfg, { ...queue, quiet }) : await runExperiment(cfg, { quiet });
   const html = path.join(out.outDir, 'report.html');
   await writeFileAtomic(html, renderReport(out.results, out.extras));
   const secs = ((Date.now() - t0) / 1000).toFixed(0);
@@ -28,17 +33,21 @@ export function registerExperimentCommands(program: Command): void {
     .option('--out <dir>', 'output folder', 'auv-out')
     .option('--cache <dir>', 'artefact cache folder', '.auv-cache')
     .option('--set <key=value>', 'override any config key, e.g. seeds=[1] (repeatable)', collect, [])
-    .action(async (o: { profile: 'tiny' | 'default'; out: string; cache: string; set: string[] }) => {
-      const cfg = loadConfig({ base: { ...demoConfig(o.profile), out: o.out, cacheDir: o.cache }, sets: o.set });
-      process.stdout.write((await runAndReport(cfg, process.env.AUV_QUIET === '1')) + '\n');
+    .option('--queue <url>', 'run the cells on `auv-fusion worker`s through this Redis (e.g. redis://127.0.0.1:6379) instead of in this process')
+    .action(async (o: { profile: 'tiny' | 'default'; out: string; cache: string; set: string[]; queue?: string }) => {
+      const source: ConfigSource = { demo: o.profile, base: { out: o.out, cacheDir: o.cache }, sets: o.set };
+      const cfg = loadSourceConfig(source);
+      process.stdout.write((await runAndReport(cfg, process.env.AUV_QUIET === '1', o.queue ? { url: o.queue, source } : undefined)) + '\n');
     });
   program
     .command('run <config>')
     .description('Run any experiment config (YAML or JSON; see configs/*.yaml); built-in defaults < file < --set')
     .option('--out <dir>', 'output folder (overrides the config)')
     .option('--set <key=value>', 'override any config key (repeatable)', collect, [])
-    .action(async (file: string, o: { out?: string; set: string[] }) => {
-      const cfg = loadConfig({ file, sets: [...o.set, ...(o.out ? [`out=${o.out}`] : [])] });
-      process.stdout.write((await runAndReport(cfg, process.env.AUV_QUIET === '1')) + '\n');
+    .option('--queue <url>', 'run the cells on `auv-fusion worker`s through this Redis (e.g. redis://127.0.0.1:6379) instead of in this process')
+    .action(async (file: string, o: { out?: string; set: string[]; queue?: string }) => {
+      const source: ConfigSource = { file, sets: [...o.set, ...(o.out ? [`out=${o.out}`] : [])] };
+      const cfg = loadConfig(source);
+      process.stdout.write((await runAndReport(cfg, process.env.AUV_QUIET === '1', o.queue ? { url: o.queue, source } : undefined)) + '\n');
     });
 }

@@ -9,6 +9,7 @@ import { registerTrainDiffusionCommands } from './train-diffusion.js';
 import { registerTrainSurrogateCommands } from './train-surrogate.js';
 import { registerAttackCommands } from './attack.js';
 import { registerMetricsCommands } from './metrics.js';
+import { registerWorkerCommands } from './worker.js';
 
 export function registerCommands(program: Command): void {
   registerExperimentCommands(program); // demo, run
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerTrainSurrogateCommands(program); // train surrogate
   registerAttackCommands(program); // attack <name>
   registerMetricsCommands(program); // metrics image
+  registerWorkerCommands(program); // worker --queue URL
 }
