@@ -101,7 +101,13 @@ export async function submitAndWait(opts: SubmitOptions): Promise<JobReport[]> {
     return reports;
   } catch (err) {
     // a failed run leaves no work behind for the workers: its jobs not yet started are removed
-    for (const id of submitted) if (!done.has(id)) await queue.remove(jobId(opts.runId, id)).catch(() => 0);
+    // (the failed job stays, with its reason, for `removeOnFail` days)
+    for (const id of submitted) {
+      if (done.has(id)) continue;
+      const jid = jobId(opts.runId, id);
+      const state = await queue.getJobState(jid).catch(() => 'unknown');
+      if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') await queue.remove(jid).catch(() => 0);
+    }
     throw err;
   } finally {
     await queue.close();
