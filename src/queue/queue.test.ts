@@ -87,19 +87,19 @@ function stop(p: ChildProcess): Promise<void> {
 }
 
 describe('experiment through the queue', () => {
-  let reference: Awaited<ReturnType<typeof runExperiment>>;
-  beforeAll(async () => {
-    reference = await runExperiment(parseConfig(smallConfig('local')), { quiet: true });
-  });
+  // the local single-process run of the same config (once, for the tests that compare with it)
+  let local: ReturnType<typeof runExperiment> | undefined;
+  const reference = () => (local ??= runExperiment(parseConfig(smallConfig('local')), { quiet: true }));
 
   it('two worker processes give the rows of the local run', async () => {
     const { file, cfg } = configFile('two');
     const workers = [await startWorker(), await startWorker()];
     try {
       const out = await runExperimentQueued(cfg, { url: redis.url, source: { file, sets: [] }, quiet: true });
-      expect(out.results.rows).toEqual(reference.results.rows);
-      expect(JSON.parse(readFileSync(out.files.json, 'utf8')).rows).toEqual(reference.results.rows);
-      expect(readFileSync(out.files.csv, 'utf8')).toBe(readFileSync(reference.files.csv, 'utf8'));
+      const ref = await reference();
+      expect(out.results.rows).toEqual(ref.results.rows);
+      expect(JSON.parse(readFileSync(out.files.json, 'utf8')).rows).toEqual(ref.results.rows);
+      expect(readFileSync(out.files.csv, 'utf8')).toBe(readFileSync(ref.files.csv, 'utf8'));
       const jobs = JSON.parse(readFileSync(path.join(out.outDir, 'jobs.json'), 'utf8')) as { cells: number; jobs: { cellId: string; pid: number }[] };
       expect(new Set(jobs.jobs.map((j) => j.cellId)).size).toBe(jobs.cells);
       expect(new Set(jobs.jobs.map((j) => j.pid))).toEqual(new Set(workers.map((w) => w.pid))); // both took cells
@@ -133,7 +133,7 @@ describe('experiment through the queue', () => {
       expect(a.signalCode).toBe('SIGKILL');
       const finished = out.jobs.find((j) => j.cellId === killedCell)!;
       expect(finished.pid).toBe(b.pid); // retried elsewhere
-      expect(out.results.rows).toEqual(reference.results.rows);
+      expect(out.results.rows).toEqual((await reference()).results.rows);
     } finally {
       await queue.close();
       await stop(b);
