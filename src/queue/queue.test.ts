@@ -1,7 +1,8 @@
 /**
  * Issue 19: an experiment through BullMQ on a real redis-server, with real `auv-fusion worker`
  * processes sharing one artefact cache. The rows equal a local single-process run's; a worker
- * killed with kill -9 mid-job has its job finished by another worker with the same rows; a job
+ * killed with kill -9 mid-job has its job finished by another worker, and a Redis restart mid-run
+ * changes nothing, with the same rows; a job
  * that fails for a reason a retry cannot fix fails once and the submitting process exits 1 with
  * its message.
  */
@@ -108,7 +109,7 @@ describe('experiment through the queue', () => {
     }
   });
 
-  it('a worker killed with kill -9 mid-job: another finishes its job, same rows', async () => {
+  it('a worker killed with kill -9 mid-job, then Redis restarted: another worker finishes the job, same rows', async () => {
     const { file, cfg } = configFile('killed');
     const a = await startWorker(3000);
     const b = await startWorker(3000);
@@ -126,9 +127,19 @@ describe('experiment through the queue', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
+    // then Redis goes down for a second and comes back (its append-only file keeps the queue)
+    let backAt = 0;
+    const restarted = watch.then(async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      await redis.restart(1000);
+      backAt = Date.now();
+    });
     try {
       const out = await runExperimentQueued(cfg, { url: redis.url, source: { file, sets: [] }, quiet: true });
-      await watch;
+      const endedAt = Date.now();
+      await restarted;
+      expect(backAt).toBeGreaterThan(0);
+      expect(backAt).toBeLessThan(endedAt); // the restart happened while the run was going on
       expect(killedCell).not.toBe('');
       expect(a.signalCode).toBe('SIGKILL');
       const finished = out.jobs.find((j) => j.cellId === killedCell)!;
