@@ -70,6 +70,13 @@ export const experimentSchema = z
     evalUsers: z.number().int().min(0).default(0),
     /** Attack at most this many targets (0: all targets of the dataset). */
     maxTargets: z.number().int().min(0).default(0),
+    /**
+     * Attack the targets in chunks of this many, one cell (and cache artefact) per chunk, so a queue
+     * can spread one attack over workers (0: all targets in one cell). Part of the attack's cache
+     * key: a chunked run is the same whether local or queued, but attacks that learn across
+     * targets (AUV-Fusion's amortised perturbation) see only their chunk.
+     */
+    attackChunk: z.number().int().min(0).default(0),
     /** Image encoders (spec section 4), trained once per experiment on the first seed. */
     encoders: z
       .object({ victim: encoderSchema.prefault({}), surrogate: encoderSchema.prefault({}), semantic: encoderSchema.prefault({}) })

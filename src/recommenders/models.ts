@@ -19,7 +19,7 @@ import { Rng } from '../core/rng.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { writeDirAtomic } from '../core/fsutil.js';
 import { Progress } from '../core/progress.js';
-import type { FitReport, Recommender, TrainingData, VictimKind } from './recommender.js';
+import { isVisualKind, type FitReport, type Recommender, type TrainingData, type VictimKind } from './recommender.js';
 import { fitWhitening } from './whitening.js';
 import { negativePool, sampleNegative } from '../data/negatives.js';
 import { dotTerm, itemTerm, pairSum, scoreMatrix, userTerm, type ScoreTerm } from './score-terms.js';
@@ -122,7 +122,7 @@ export class LatentRecommender implements Recommender {
     config: Partial<RecommenderConfig> = {},
   ) {
     this.config = { ...DEFAULT_RECOMMENDER_CONFIG, ...config };
-    this.visual = kind !== 'bpr-mf';
+    this.visual = isVisualKind(kind);
     for (const [key, v] of Object.entries(this.config)) {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`recommender config: ${key} must be a non-negative number, got ${String(v)}`);
     }

@@ -9,6 +9,11 @@ import type * as tf from '@tensorflow/tfjs';
 
 export type VictimKind = 'bpr-mf' | 'vbpr' | 'deepstyle' | 'amr';
 
+/** Whether a victim of this kind scores items from their images (`Recommender.visual`); BPR-MF is the non-visual control. */
+export function isVisualKind(kind: VictimKind): boolean {
+  return kind !== 'bpr-mf';
+}
+
 /** What a recommender is trained on. */
 export interface TrainingData {
   numUsers: number;

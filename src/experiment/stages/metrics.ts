@@ -1,0 +1,71 @@
+/** Stage 'metrics': image metrics of one attack's images against the clean ones (SSIM, PSNR, L_inf, L2, semantic) and detectability. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { writeJsonAtomic } from '../../core/fsutil.js';
+import { Rng } from '../../core/rng.js';
+import type { ImageEncoder } from '../../encoders/encoder.js';
+import { featuresOfImages } from '../../encoders/features.js';
+import { evaluateDetector } from '../../evaluation/detector.js';
+import { imagePairMetrics } from '../../evaluation/image-metrics.js';
+import type { Metric } from '../results.js';
+import { cleanImages, encodersOf, timed, type ExperimentContext } from './context.js';
+
+/** Per-target values of each image metric, in row order. */
+export type ImageMetricValues = [Metric, number[]][];
+
+async function semanticSim(C: ImageEncoder, clean: ReadonlyMap<number, Float32Array>, adv: ReadonlyMap<number, Float32Array>, size: number): Promise<number[]> {
+  const a = await featuresOfImages(C, clean, size);
+  const b = await featuresOfImages(C, adv, size);
+  return [...adv.keys()].map((i) => {
+    const x = a.get(i)!;
+    const y = b.get(i)!;
+    let dot = 0;
+    let nx = 0;
+    let ny = 0;
+    for (let k = 0; k < x.length; k++) {
+      dot += x[k]! * y[k]!;
+      nx += x[k]! * x[k]!;
+      ny += y[k]! * y[k]!;
+    }
+    return dot / Math.sqrt(nx * ny + 1e-12);
+  });
+}
+
+async function computeImageMetrics(ctx: ExperimentContext, seed: number, name: string, adv: ReadonlyMap<number, Float32Array>): Promise<ImageMetricValues> {
+  const size = ctx.ds.images.size;
+  const clean = await cleanImages(ctx);
+  const { encoders } = await encodersOf(ctx);
+  const m = ctx.targets.map((t) => imagePairMetrics(clean.get(t)!, adv.get(t)!, size));
+  const out: ImageMetricValues = [
+    ['SSIM', m.map((x) => x.ssim)],
+    ['PSNR', m.map((x) => (Number.isFinite(x.psnr) ? x.psnr : NaN))],
+    ['Linf', m.map((x) => x.linf)],
+    ['L2', m.map((x) => x.l2)],
+    ['semantic', await semanticSim(encoders.semantic, clean, adv, size)],
+  ];
+  if (ctx.cfg.detector && ctx.targets.length >= 8) {
+    const det = await timed(ctx, 'detector', () => evaluateDetector({ encoder: encoders.victim, clean, adversarial: adv, size, rng: new Rng(seed).fork(`detector:${name}`) }));
+    out.push(['detectAUC', [det.auc]]);
+  }
+  return out;
+}
+
+/** Image metrics (cached) of attack `name`'s images `adv` (from the artefact(s) `imagesHash`) for `seed`. */
+export async function metricsStage(ctx: ExperimentContext, seed: number, name: string, adv: ReadonlyMap<number, Float32Array>, imagesHash: string | string[]): Promise<ImageMetricValues> {
+  const { encHash } = await encodersOf(ctx);
+  const deps = { attack: name, images: imagesHash, seed, targets: ctx.targets, semantic: encHash.semantic, detector: ctx.cfg.detector ? encHash.victim : null };
+  const res = await ctx.cache.get(
+    'image-metrics',
+    deps,
+    async (dir) => {
+      const values = await computeImageMetrics(ctx, seed, name, adv);
+      // NaN (an infinite PSNR) is written as null and read back as NaN
+      await writeJsonAtomic(path.join(dir, 'metrics.json'), values);
+    },
+    async (dir) => {
+      const raw = JSON.parse(await fs.readFile(path.join(dir, 'metrics.json'), 'utf8')) as [Metric, (number | null)[]][];
+      return raw.map(([k, v]) => [k, v.map((x) => x ?? NaN)] as [Metric, number[]]);
+    },
+  );
+  return res.value;
+}
