@@ -64,10 +64,18 @@ export async function submitAndWait(opts: SubmitOptions): Promise<JobReport[]> {
     );
     for (const c of cells) submitted.add(c.id);
   };
+  // while Redis is unreachable the client retries by itself; say so once per outage
+  let down = false;
+  queue.on('error', (err: Error & { code?: string }) => {
+    if (!down) log(`Redis unreachable (${err.code ?? err.message}): waiting for it to come back`);
+    down = true;
+  });
   try {
     log(`queue ${QUEUE_NAME} at ${opts.url}: run ${opts.runId}, ${opts.cells.length} cells`);
     while (done.size < opts.cells.length) {
       await add(readyCells(opts.cells, done, submitted));
+      if (down) log('Redis is back');
+      down = false;
       const active = new Set<string>();
       const lost: GraphCell[] = [];
       for (const id of submitted) {

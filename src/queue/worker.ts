@@ -79,7 +79,17 @@ export function startWorker(opts: WorkerOptions): { worker: Worker<CellJobData, 
     ...lock,
   });
   worker.on('failed', (job, err) => log(`${job?.data.cellId ?? '?'} failed: ${err.message}`));
-  worker.on('error', (err) => log(`queue error: ${err.message}`));
+  let down = false;
+  worker.on('error', (err: Error & { code?: string }) => {
+    if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') {
+      if (!down) log(`Redis unreachable (${err.code}): waiting for it to come back`);
+      down = true;
+    } else log(`queue error: ${err.message}`);
+  });
+  worker.on('ready', () => {
+    if (down) log('Redis is back');
+    down = false;
+  });
   return {
     worker,
     close: async () => {
