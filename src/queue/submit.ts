@@ -3,16 +3,22 @@
  * dependencies are done, follows every job to the end and shows progress across all workers.
  *
  * The submitter is the only scheduler: a job is added only when its dependencies have completed
- * (so no worker ever waits on another), with a job id unique to this run. It polls the state of
- * the jobs in flight rather than trusting events alone, so a Redis restart (events missed, or the
- * queue lost when Redis keeps no data on disk) only delays the run: a job Redis no longer knows
- * is added again, and its rerun finds its product in the content-addressed cache.
+ * (so no worker ever waits on another), with a job id unique to this run. It learns of finished
+ * jobs from BullMQ's events and, every few seconds, reads the state of every job in flight rather
+ * than trusting events alone, so a Redis restart (events missed, or the queue lost when Redis
+ * keeps no data on disk) only delays the run: a job Redis no longer knows is added again, and its
+ * rerun finds its product in the content-addressed cache.
  */
-import { Queue, type Job } from 'bullmq';
+import { Queue, QueueEvents, type Job } from 'bullmq';
 import { ConfigError, InputError, KnowledgeError } from '../core/errors.js';
 import { Progress } from '../core/progress.js';
 import { JOB_ATTEMPTS, QUEUE_NAME, queueConnection } from './connection.js';
 import { checkGraph, jobId, readyCells, type CellJobData, type CellJobResult, type GraphCell } from './jobs.js';
+
+/** Milliseconds between full checks of every job in flight (at least; see the loop). */
+const RECONCILE_MS = 2000;
+/** State reads sent at once. */
+const BATCH = 500;
 
 /** One finished job: which cell, on which worker, how long the worker spent on it. */
 export interface JobReport extends CellJobResult {
@@ -70,27 +76,46 @@ export async function submitAndWait(opts: SubmitOptions): Promise<JobReport[]> {
     if (!down) log(`Redis unreachable (${err.code ?? err.message}): waiting for it to come back`);
     down = true;
   });
+  // completions arrive as events (a Redis stream); every so often all jobs in flight are checked
+  // anyway, so an event missed during an outage, or a job Redis lost, is still noticed
+  const events = new QueueEvents(QUEUE_NAME, { connection: queueConnection(opts.url) });
+  events.on('error', () => undefined); // the queue's handler above reports outages
+  const prefix = `${opts.runId}.`;
+  const touched = new Set<string>();
+  const touch = ({ jobId: jid }: { jobId: string }): void => {
+    if (jid.startsWith(prefix)) touched.add(jid);
+  };
+  events.on('completed', touch);
+  events.on('failed', touch);
+  let lastFull = 0;
+  let active = 0;
   try {
+    await events.waitUntilReady();
     log(`queue ${QUEUE_NAME} at ${opts.url}: run ${opts.runId}, ${opts.cells.length} cells`);
     while (done.size < opts.cells.length) {
       await add(readyCells(opts.cells, done, submitted));
       if (down) log('Redis is back');
       down = false;
-      const active = new Set<string>();
+      const inFlight = [...submitted].filter((id) => !done.has(id));
+      // a full check at most every RECONCILE_MS (longer with many jobs: about 1,000 state reads a second)
+      const full = Date.now() - lastFull > Math.max(RECONCILE_MS, inFlight.length);
+      const check = full ? inFlight : inFlight.filter((id) => touched.has(jobId(opts.runId, id)));
+      touched.clear();
+      if (full) lastFull = Date.now();
+      const states = await inBatches(check, (id) => queue.getJobState(jobId(opts.runId, id)));
       const lost: GraphCell[] = [];
-      for (const id of submitted) {
-        if (done.has(id)) continue;
-        const jid = jobId(opts.runId, id);
-        const state = await queue.getJobState(jid);
+      if (full) active = 0;
+      for (const [k, id] of check.entries()) {
+        const state = states[k]!;
         if (state === 'completed' || state === 'failed') {
-          const job = (await queue.getJob(jid)) as Job<CellJobData, CellJobResult> | undefined;
-          if (!job) continue; // removed between the two calls: seen again next round
+          const job = (await queue.getJob(jobId(opts.runId, id))) as Job<CellJobData, CellJobResult> | undefined;
+          if (!job) continue; // removed between the two calls: seen again at the next full check
           if (state === 'failed') throw jobFailure(id, job.failedReason);
           done.add(id);
           reports.push({ cellId: id, stage: byId.get(id)!.stage, ...job.returnvalue, waited: ((job.processedOn ?? job.timestamp) - job.timestamp) / 1000, attempts: job.attemptsMade });
           bar.tick(1, `${id} on ${job.returnvalue.host}:${job.returnvalue.pid}`);
-        } else if (state === 'active') {
-          active.add(id);
+        } else if (state === 'active' && full) {
+          active += 1;
         } else if (state === 'unknown') {
           lost.push(byId.get(id)!);
         }
@@ -101,7 +126,7 @@ export async function submitAndWait(opts: SubmitOptions): Promise<JobReport[]> {
         await add(lost);
       }
       if (done.size < opts.cells.length) {
-        bar.info(`${active.size} running`);
+        bar.info(`${active} running`);
         await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
       }
     }
@@ -118,6 +143,14 @@ export async function submitAndWait(opts: SubmitOptions): Promise<JobReport[]> {
     }
     throw err;
   } finally {
+    await events.close();
     await queue.close();
   }
+}
+
+/** `fn` over `items`, BATCH requests at a time (one connection pipelines them). */
+async function inBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let s = 0; s < items.length; s += BATCH) out.push(...(await Promise.all(items.slice(s, s + BATCH).map(fn))));
+  return out;
 }
