@@ -7,7 +7,7 @@ import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../experiment/config.js';
 import { planExperiment } from '../experiment/stages/plan.js';
-import { startRedis, type TestRedis } from './__fixtures__/redis.js';
+import { startRedis, type TestRedis } from '../../test/queue/redis.js';
 import { QUEUE_NAME, queueConnection } from './connection.js';
 import { checkGraph, jobId, readyCells, type CellJobData, type GraphCell } from './jobs.js';
 import { submitAndWait } from './submit.js';

@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ExperimentConfig } from '../experiment/config.js';
 import { runExperiment } from '../experiment/runner.js';
-import { startRedis, type TestRedis } from './__fixtures__/redis.js';
+import { startRedis, type TestRedis } from '../../test/queue/redis.js';
 import { QUEUE_NAME, queueConnection } from './connection.js';
 import { runExperimentQueued } from './experiment-run.js';
 

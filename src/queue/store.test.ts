@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = mkdtempSync(path.join(tmpdir(), 'auv-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const fixture = path.join(path.dirname(new URL(import.meta.url).pathname), '__fixtures__', 'store-writer.ts');
+const fixture = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'test', 'queue', 'store-writer.ts');
 
 function writer(cacheRoot: string, marker: number, go: string, mb: number, pauseMs: number): { proc: ChildProcess; result: Promise<{ built: boolean; markers: number[]; bytes: number }> } {
   const proc = spawn(process.execPath, ['--import', 'tsx', fixture, cacheRoot, String(marker), go, String(mb), String(pauseMs)], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,5 +1,5 @@
 /**
- * One writer process of the shared-store test (../store.test.ts): builds the artefact
+ * One writer process of the shared-store test (src/queue/store.test.ts): builds the artefact
  * `shared/{key:1}` of the cache at `root`, writing `mb` MiB of its own marker byte in 64 KiB
  * pieces with a pause between them (so writers overlap), after saying it is ready (`go`.ready-marker)
  * and waiting until `go` exists. Prints
@@ -7,7 +7,7 @@
  */
 import { existsSync, promises as fs, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ArtefactCache } from '../../experiment/cache.js';
+import { ArtefactCache } from '../../src/experiment/cache.js';
 
 const [root, markerText, go, mbText, pauseText] = process.argv.slice(2) as [string, string, string, string, string];
 const marker = Number(markerText);
