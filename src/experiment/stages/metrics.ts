@@ -8,7 +8,7 @@ import { featuresOfImages } from '../../encoders/features.js';
 import { evaluateDetector } from '../../evaluation/detector.js';
 import { imagePairMetrics } from '../../evaluation/image-metrics.js';
 import type { Metric } from '../results.js';
-import { cleanImages, encodersOf, timed, type ExperimentContext } from './context.js';
+import { cleanImages, encoderHashes, encodersOf, timed, type ExperimentContext } from './context.js';
 
 /** Per-target values of each image metric, in row order. */
 export type ImageMetricValues = [Metric, number[]][];
@@ -52,7 +52,7 @@ async function computeImageMetrics(ctx: ExperimentContext, seed: number, name: s
 
 /** Image metrics (cached) of attack `name`'s images `adv` (from the artefact(s) `imagesHash`) for `seed`. */
 export async function metricsStage(ctx: ExperimentContext, seed: number, name: string, adv: ReadonlyMap<number, Float32Array>, imagesHash: string | string[]): Promise<ImageMetricValues> {
-  const { encHash } = await encodersOf(ctx);
+  const encHash = encoderHashes(ctx);
   const deps = { attack: name, images: imagesHash, seed, targets: ctx.targets, semantic: encHash.semantic, detector: ctx.cfg.detector ? encHash.victim : null };
   const res = await ctx.cache.get(
     'image-metrics',
