@@ -1,7 +1,9 @@
 /** Stage 'metrics': image metrics of one attack's images against the clean ones (SSIM, PSNR, L_inf, L2, semantic) and detectability. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { writeJsonAtomic } from '../../core/fsutil.js';
+import { cosineRows } from '../../core/similarity.js';
 import { Rng } from '../../core/rng.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
 import { featuresOfImages } from '../../encoders/features.js';
@@ -13,22 +15,17 @@ import { cleanImages, encoderHashes, encodersOf, timed, type ExperimentContext }
 /** Per-target values of each image metric, in row order. */
 export type ImageMetricValues = [Metric, number[]][];
 
+/** Cosine similarity (core/similarity's cosineRows) of each target's clean and adversarial image under the semantic encoder C. */
 async function semanticSim(C: ImageEncoder, clean: ReadonlyMap<number, Float32Array>, adv: ReadonlyMap<number, Float32Array>, size: number): Promise<number[]> {
+  const items = [...adv.keys()];
   const a = await featuresOfImages(C, clean, size);
   const b = await featuresOfImages(C, adv, size);
-  return [...adv.keys()].map((i) => {
-    const x = a.get(i)!;
-    const y = b.get(i)!;
-    let dot = 0;
-    let nx = 0;
-    let ny = 0;
-    for (let k = 0; k < x.length; k++) {
-      dot += x[k]! * y[k]!;
-      nx += x[k]! * x[k]!;
-      ny += y[k]! * y[k]!;
-    }
-    return dot / Math.sqrt(nx * ny + 1e-12);
-  });
+  const rows = (m: Map<number, Float32Array>) => tf.tensor2d(items.map((i) => Array.from(m.get(i)!)));
+  const [ta, tb] = [rows(a), rows(b)];
+  const sim = cosineRows(ta, tb);
+  const out = Array.from(await sim.data());
+  tf.dispose([ta, tb, sim]);
+  return out;
 }
 
 async function computeImageMetrics(ctx: ExperimentContext, seed: number, name: string, adv: ReadonlyMap<number, Float32Array>): Promise<ImageMetricValues> {
