@@ -8,9 +8,24 @@ import { Rng } from '../../core/rng.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
 import { featuresOfImages } from '../../encoders/features.js';
 import { evaluateDetector } from '../../evaluation/detector.js';
-import { imagePairMetrics } from '../../evaluation/image-metrics.js';
-import type { Metric } from '../results.js';
+import { imagePairMetrics, type ImagePairMetrics } from '../../evaluation/image-metrics.js';
+import { METRIC_INFO, type Metric, type MetricInfo } from '../results.js';
 import { cleanImages, encoderHashes, encodersOf, timed, type ExperimentContext } from './context.js';
+
+/** A per-image metric of an adversarial image against its clean one: a metric (../results.ts METRIC_INFO) and how it is computed. */
+export interface PairMetric extends MetricInfo {
+  readonly k: null;
+  compute(m: ImagePairMetrics): number;
+}
+
+const pairMetric = (name: Metric, compute: (m: ImagePairMetrics) => number): PairMetric => ({ ...METRIC_INFO[name], k: null, compute });
+/** The image metrics of every attack, in row order (an infinite PSNR, identical images, is left out as NaN). */
+export const PAIR_METRICS: readonly PairMetric[] = [
+  pairMetric('SSIM', (m) => m.ssim),
+  pairMetric('PSNR', (m) => (Number.isFinite(m.psnr) ? m.psnr : NaN)),
+  pairMetric('Linf', (m) => m.linf),
+  pairMetric('L2', (m) => m.l2),
+];
 
 /** Per-target values of each image metric, in row order. */
 export type ImageMetricValues = [Metric, number[]][];
@@ -32,14 +47,9 @@ async function computeImageMetrics(ctx: ExperimentContext, seed: number, name: s
   const size = ctx.ds.images.size;
   const clean = await cleanImages(ctx);
   const { encoders } = await encodersOf(ctx);
-  const m = ctx.targets.map((t) => imagePairMetrics(clean.get(t)!, adv.get(t)!, size));
-  const out: ImageMetricValues = [
-    ['SSIM', m.map((x) => x.ssim)],
-    ['PSNR', m.map((x) => (Number.isFinite(x.psnr) ? x.psnr : NaN))],
-    ['Linf', m.map((x) => x.linf)],
-    ['L2', m.map((x) => x.l2)],
-    ['semantic', await semanticSim(encoders.semantic, clean, adv, size)],
-  ];
+  const pairs = ctx.targets.map((t) => imagePairMetrics(clean.get(t)!, adv.get(t)!, size));
+  const out: ImageMetricValues = PAIR_METRICS.map((m) => [m.name, pairs.map(m.compute)]);
+  out.push(['semantic', await semanticSim(encoders.semantic, clean, adv, size)]);
   if (ctx.cfg.detector && ctx.targets.length >= 8) {
     const det = await timed(ctx, 'detector', () => evaluateDetector({ encoder: encoders.victim, clean, adversarial: adv, size, rng: new Rng(seed).fork(`detector:${name}`) }));
     out.push(['detectAUC', [det.auc]]);
