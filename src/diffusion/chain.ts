@@ -8,8 +8,12 @@
  * per-step latents, never the whole chain's activations.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { DDIMScheduler } from './scheduler.js';
 
-/** What the chain needs from a latent diffusion model (LatentDiffusion is adapted by src/attacks/auv-fusion/diffusion-adapter.ts). */
+/** The scheduler operations the chain uses (a DDIMScheduler: predictionType and clipSample honoured). */
+export type ChainScheduler = Pick<DDIMScheduler, 'alphasCumprod' | 'timestepsFor' | 'previousTimestepFor' | 'stepTo'>;
+
+/** What the chain needs from a latent diffusion model (a LatentDiffusion is one; src/attacks/auv-fusion/diffusion-adapter.ts adapts others). */
 export interface ChainModel {
   /** Latent shape [h, w, c] (NHWC). */
   readonly latentShape: readonly [number, number, number];
@@ -19,35 +23,15 @@ export interface ChainModel {
   encode(x: tf.Tensor4D): tf.Tensor4D;
   /** VAE decoder D: latents -> images (not yet clipped). Differentiable. */
   decode(z: tf.Tensor4D): tf.Tensor4D;
-  /** UNet noise prediction eps_theta(z_t, t), differentiable in z_t. */
+  /** UNet output (noise, v or sample per the scheduler's predictionType) at (z_t, t), differentiable in z_t. */
   predictNoise(z: tf.Tensor4D, t: number): tf.Tensor4D;
-  /** Cumulative alphas abar_t of the training schedule (length = training timesteps). */
-  readonly alphasCumprod: ArrayLike<number>;
-  /** abar used after the last step (diffusers' final_alpha_cumprod; 1 with set_alpha_to_one). */
-  readonly finalAlphaCumprod: number;
-  /** The n sampling timesteps, descending (diffusers' setTimesteps(n)). */
-  timesteps(n: number): number[];
-  /** The timestep a DDIM step from t goes to, after timesteps(n) (diffusers: t - T // n); default: the next in the list. */
-  previousTimestep?(t: number, n: number): number;
+  /** The model's DDIM scheduler: timesteps, abar_t and the step itself. */
+  readonly scheduler: ChainScheduler;
 }
 
-/** DDIM timesteps with diffusers' default "leading" spacing: (arange(n) * T/n) reversed. */
-export function leadingTimesteps(numTrain: number, n: number): number[] {
-  const ratio = Math.floor(numTrain / n);
-  const out: number[] = [];
-  for (let k = n - 1; k >= 0; k--) out.push(k * ratio);
-  return out;
-}
-
-/** One deterministic DDIM step z_t -> z_prev (eq. 5's update). */
+/** One deterministic DDIM step z_t -> z_prev (eq. 5's update): the scheduler's own step. */
 export function ddimStep(model: ChainModel, z: tf.Tensor4D, t: number, tPrev: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const a = model.alphasCumprod[t] as number;
-    const ap = tPrev >= 0 ? (model.alphasCumprod[tPrev] as number) : model.finalAlphaCumprod;
-    const eps = model.predictNoise(z, t);
-    const x0 = tf.div(tf.sub(z, tf.mul(eps, Math.sqrt(1 - a))), Math.sqrt(a));
-    return tf.add(tf.mul(x0, Math.sqrt(ap)), tf.mul(eps, Math.sqrt(1 - ap))) as tf.Tensor4D;
-  });
+  return tf.tidy(() => model.scheduler.stepTo(model.predictNoise(z, t), t, tPrev, z).prevSample as tf.Tensor4D);
 }
 
 export interface ChainPlan {
@@ -59,14 +43,10 @@ export interface ChainPlan {
 
 /** The steps run after injecting at index `injectIndex` of n DDIM steps (eq. 3). */
 export function chainPlan(model: ChainModel, n: number, injectIndex: number): ChainPlan {
-  const ts = model.timesteps(n);
+  const ts = model.scheduler.timestepsFor(n);
   if (injectIndex < 0 || injectIndex >= ts.length) throw new Error(`injectIndex ${injectIndex} outside [0, ${ts.length})`);
-  const steps: { t: number; tPrev: number }[] = [];
-  for (let k = injectIndex; k < ts.length; k++) {
-    const tPrev = model.previousTimestep ? model.previousTimestep(ts[k]!, n) : k + 1 < ts.length ? ts[k + 1]! : -1;
-    steps.push({ t: ts[k]!, tPrev });
-  }
-  return { steps, alphaBar: model.alphasCumprod[ts[injectIndex]!] as number };
+  const steps = ts.slice(injectIndex).map((t) => ({ t, tPrev: model.scheduler.previousTimestepFor(t, n) }));
+  return { steps, alphaBar: model.scheduler.alphasCumprod[ts[injectIndex]!] as number };
 }
 
 /** z_t = sqrt(abar) z0 + sqrt(1 - abar) noise (eq. 3). */

@@ -8,4 +8,4 @@ export { Unet, DEFAULT_UNET_CONFIG, type UnetConfig } from './unet.js';
 export { LatentDiffusion, loadDiffusion, defaultCheckpointDir, DEFAULT_DIFFUSION_MODEL_CONFIG, type DiffusionModelConfig } from './model.js';
 export { trainDiffusion, diffusionItemSplit, DEFAULT_DIFFUSION_TRAIN_CONFIG, type DiffusionTrainConfig, type DiffusionTrainResult } from './train.js';
 export { ddimSample } from './sample.js';
-export { chainGrad, chainPlan, ddimStep, decodeImage, noisyLatent, runChain, leadingTimesteps, type ChainModel, type ChainPlan, type ChainGradResult } from './chain.js';
+export { chainGrad, chainPlan, ddimStep, decodeImage, noisyLatent, runChain, type ChainModel, type ChainPlan, type ChainGradResult, type ChainScheduler } from './chain.js';

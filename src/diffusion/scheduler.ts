@@ -113,9 +113,16 @@ export class DDIMScheduler {
 
   /** Choose the n inference timesteps (diffusers' set_timesteps, per timestepSpacing). */
   setTimesteps(n: number): readonly number[] {
+    const out = this.timestepsFor(n);
+    this.numInferenceSteps = n;
+    this.ts = out;
+    return out;
+  }
+
+  /** The n inference timesteps, descending, without changing the scheduler's state (what setTimesteps(n) sets). */
+  timestepsFor(n: number): number[] {
     const T = this.config.numTrainTimesteps;
     if (!Number.isInteger(n) || n < 1 || n > T) throw new ConfigError(`number of DDIM steps must be an integer in [1, ${T}], got ${n}`);
-    this.numInferenceSteps = n;
     const out: number[] = [];
     if (this.config.timestepSpacing === 'linspace') {
       for (let i = n - 1; i >= 0; i--) out.push(roundHalfEven(n === 1 ? 0 : ((T - 1) * i) / (n - 1)));
@@ -127,14 +134,18 @@ export class DDIMScheduler {
       // np.round(np.arange(T, 0, -ratio)) - 1
       for (let v = T; v > 0 && out.length < Math.ceil(T / ratio); v -= ratio) out.push(roundHalfEven(v) - 1);
     }
-    this.ts = out;
     return out;
   }
 
   /** diffusers' previous timestep rule: t - T // n. */
   previousTimestep(t: number): number {
     if (this.numInferenceSteps === null) throw new Error('DDIMScheduler: call setTimesteps(n) before step()');
-    return t - Math.floor(this.config.numTrainTimesteps / this.numInferenceSteps);
+    return this.previousTimestepFor(t, this.numInferenceSteps);
+  }
+
+  /** The previous timestep of t with n inference steps (t - T // n), without the scheduler's state. */
+  previousTimestepFor(t: number, n: number): number {
+    return t - Math.floor(this.config.numTrainTimesteps / n);
   }
 
   /** sigma_t^2 of DDIM eq. 16: (1 - abar_prev)/(1 - abar_t) * (1 - abar_t/abar_prev). */
@@ -149,8 +160,15 @@ export class DDIMScheduler {
    * (clipping, when enabled, passes gradients only inside the range).
    */
   step(modelOutput: tf.Tensor, t: number, sample: tf.Tensor, opts: StepOptions = {}): StepOutput {
+    return this.stepTo(modelOutput, t, this.previousTimestep(t), sample, opts);
+  }
+
+  /**
+   * `step` to an explicit previous timestep `tPrev` (negative: past the last step), without the
+   * scheduler's state: what the attack's differentiable chain (./chain.ts) runs, step by step.
+   */
+  stepTo(modelOutput: tf.Tensor, t: number, tPrev: number, sample: tf.Tensor, opts: StepOptions = {}): StepOutput {
     const eta = opts.eta ?? 0;
-    const tPrev = this.previousTimestep(t);
     if (t < 0 || t >= this.alphasCumprod.length) throw new Error(`timestep ${t} outside the schedule`);
     const a = this.alphasCumprod[t] as number;
     const ap = tPrev >= 0 ? (this.alphasCumprod[tPrev] as number) : this.finalAlphaCumprod;

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../core/rng.js';
 import type { ImageEncoder } from '../encoders/encoder.js';
+import { featuresOfImages } from '../encoders/features.js';
 
 /**
  * Area under the ROC curve of `scores` for binary `labels` (1 = positive): the Mann-Whitney
@@ -94,17 +95,12 @@ export interface DetectorResult {
   testItems: number[];
 }
 
-async function features(encoder: ImageEncoder, imgs: readonly Float32Array[], size: number, batch = 64): Promise<Float32Array> {
+/** Encoder features of `imgs` (row k = image k), batched by the one extractor (encoders/features). */
+async function features(encoder: ImageEncoder, imgs: readonly Float32Array[], size: number): Promise<Float32Array> {
+  const byIndex = await featuresOfImages(encoder, new Map(imgs.map((im, k) => [k, im])), size);
   const dim = encoder.description.featureDim;
   const out = new Float32Array(imgs.length * dim);
-  for (let s = 0; s < imgs.length; s += batch) {
-    const part = imgs.slice(s, s + batch);
-    const buf = new Float32Array(part.length * size * size * 3);
-    part.forEach((im, k) => buf.set(im, k * size * size * 3));
-    const f = tf.tidy(() => encoder.encode(tf.tensor4d(buf, [part.length, size, size, 3])));
-    out.set(await f.data(), s * dim);
-    f.dispose();
-  }
+  imgs.forEach((_, k) => out.set(byIndex.get(k)!, k * dim));
   return out;
 }
 

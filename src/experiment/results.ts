@@ -65,8 +65,27 @@ export function meanCi(xs: readonly number[]): { mean: number | null; ci95: [num
   return { mean, ci95: [mean - h, mean + h], n };
 }
 
-/** Natural ranges of bounded metrics. */
-const RANGES: Partial<Record<Metric, [number, number]>> = { HR: [0, 1], NDCG: [0, 1], AUC: [0, 1], coldAUC: [0, 1], detectAUC: [0, 1], SSIM: [-1, 1], semantic: [-1, 1], Linf: [0, 1] };
+/** What results, report and runner share about a metric: its natural range (intervals are clipped to it) and the digits the report shows. */
+export interface MetricInfo {
+  readonly name: Metric;
+  readonly range?: readonly [number, number];
+  readonly digits: number;
+}
+
+const info = (name: Metric, digits: number, range?: readonly [number, number]): MetricInfo => ({ name, digits, ...(range ? { range } : {}) });
+export const METRIC_INFO: Readonly<Record<Metric, MetricInfo>> = {
+  HR: info('HR', 4, [0, 1]),
+  NDCG: info('NDCG', 4, [0, 1]),
+  meanRank: info('meanRank', 0),
+  AUC: info('AUC', 3, [0, 1]),
+  coldAUC: info('coldAUC', 3, [0, 1]),
+  detectAUC: info('detectAUC', 2, [0, 1]),
+  SSIM: info('SSIM', 3, [-1, 1]),
+  PSNR: info('PSNR', 1),
+  Linf: info('Linf', 3, [0, 1]),
+  L2: info('L2', 3),
+  semantic: info('semantic', 3, [-1, 1]),
+};
 
 /** Collects per-seed (and per-target) values and turns them into rows. */
 export class RowCollector {
@@ -90,7 +109,7 @@ export class RowCollector {
       };
       const stat = seeds.length >= 2 ? meanCi(seeds.map(mean)) : meanCi(seeds[0] ?? []);
       // intervals are clipped to the metric's range (a t-interval can cross 0 for rare hits)
-      const range = RANGES[key.metric];
+      const range = METRIC_INFO[key.metric].range;
       const clip = (x: number | null): number | null => (x === null || !range ? x : Math.min(range[1], Math.max(range[0], x)));
       out.push({ ...key, mean: stat.mean, ci95: [clip(stat.ci95[0]), clip(stat.ci95[1])], n: stat.n });
     }

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { encodePngRgb } from '../data/png.js';
 import type { ReportExtras } from '../experiment/runner.js';
-import { frontierPoints, valueAtSsim, type FrontierPoint, type ResultRow, type ResultsFile } from '../experiment/results.js';
+import { frontierPoints, METRIC_INFO, valueAtSsim, type FrontierPoint, type ResultRow, type ResultsFile } from '../experiment/results.js';
+import { isVisualKind, type VictimKind } from '../recommenders/recommender.js';
 
 const require = createRequire(import.meta.url);
 
@@ -55,7 +56,7 @@ export function renderReport(results: ResultsFile, extras: ReportExtras): string
   const tier = m0.tier ?? 'public-encoder';
   const tierTag = (a: string): string => (m0.attackTiers?.[a] && m0.attackTiers[a] !== tier ? ` <span class="ci">(${esc(m0.attackTiers[a]!)})</span>` : '');
   const frontier: FrontierPoint[] = results.frontier ?? frontierPoints(rows, attacks, victims, ks);
-  const frontierHtml = frontierSection(frontier, victims.filter((v) => v !== 'bpr-mf'), ks[0]!);
+  const frontierHtml = frontierSection(frontier, victims.filter((v) => isVisualKind(v as VictimKind)), ks[0]!);
 
   // summary table: victim x attack
   const head = `<tr><th>victim</th><th>attack</th>${ks.map((k) => `<th>HR@${k}</th>`).join('')}<th>NDCG@${ks.includes(10) ? 10 : ks[0]}</th><th>mean rank</th><th>SSIM</th><th>PSNR (dB)</th><th>L<sub>∞</sub></th><th>semantic</th><th>detect AUC</th></tr>`;
@@ -64,9 +65,9 @@ export function renderReport(results: ResultsFile, extras: ReportExtras): string
       attacks.map((a) => {
         const hr = ks.map((k) => cell(find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k }), 4)).join('');
         const nd = cell(find({ victim: v, attack: a, protocol: 'full', metric: 'NDCG', k: ks.includes(10) ? 10 : ks[0]! }), 4) + cell(find({ victim: v, attack: a, protocol: 'full', metric: 'meanRank' }), 0);
-        const img = (m: ResultRow['metric'], d: number) => (a === 'none' ? '<td class="na">–</td>' : cell(find({ victim: 'any', attack: a, metric: m }), d));
+        const img = (m: ResultRow['metric']) => (a === 'none' ? '<td class="na">–</td>' : cell(find({ victim: 'any', attack: a, metric: m }), METRIC_INFO[m].digits));
         const none = !find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! });
-        return `<tr${a === 'none' ? ' class="clean"' : ''}><td>${esc(v)}</td><td>${esc(a)}${tierTag(a)}${none ? ' <span class="ci">(n/a)</span>' : ''}</td>${hr}${nd}${img('SSIM', 3)}${img('PSNR', 1)}${img('Linf', 3)}${img('semantic', 3)}${img('detectAUC', 2)}</tr>`;
+        return `<tr${a === 'none' ? ' class="clean"' : ''}><td>${esc(v)}</td><td>${esc(a)}${tierTag(a)}${none ? ' <span class="ci">(n/a)</span>' : ''}</td>${hr}${nd}${img('SSIM')}${img('PSNR')}${img('Linf')}${img('semantic')}${img('detectAUC')}</tr>`;
       }),
     )
     .join('\n');
@@ -77,9 +78,9 @@ export function renderReport(results: ResultsFile, extras: ReportExtras): string
     .join('\n');
 
   const defenceRows = (cfg.defences ?? []).length
-    ? `<h2>Defences</h2><p>HR@${ks[0]} of each attack after each defence is applied to the adversarial images (victim ${esc(victims.find((v) => v !== 'bpr-mf') ?? victims[0]!)}).</p><table><tr><th>attack</th><th>no defence</th>${cfg.defences.map((d) => `<th>${esc(d)}</th>`).join('')}</tr>${attacks
+    ? `<h2>Defences</h2><p>HR@${ks[0]} of each attack after each defence is applied to the adversarial images (victim ${esc(victims.find((v) => isVisualKind(v as VictimKind)) ?? victims[0]!)}).</p><table><tr><th>attack</th><th>no defence</th>${cfg.defences.map((d) => `<th>${esc(d)}</th>`).join('')}</tr>${attacks
         .map((a) => {
-          const v = victims.find((x) => x !== 'bpr-mf') ?? victims[0]!;
+          const v = victims.find((x) => isVisualKind(x as VictimKind)) ?? victims[0]!;
           return `<tr><td>${esc(a)}</td>${cell(find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! }), 4)}${cfg.defences.map((d) => cell(find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]!, defence: d }), 4)).join('')}</tr>`;
         })
         .join('')}</table>`
@@ -90,10 +91,10 @@ export function renderReport(results: ResultsFile, extras: ReportExtras): string
   const scatter = attacks
     .filter((a) => a !== 'none')
     .map((a) => {
-      const v = victims.find((x) => x !== 'bpr-mf') ?? victims[0]!;
+      const v = victims.find((x) => isVisualKind(x as VictimKind)) ?? victims[0]!;
       return { attack: a, x: find({ victim: 'any', attack: a, metric: 'SSIM' })?.mean ?? null, y: find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! })?.mean ?? null };
     });
-  const chartData = { ks, hrData, scatter, victimCurves: extras.victimCurves, attackLogs: extras.attackLogs, scatterVictim: victims.find((x) => x !== 'bpr-mf') ?? victims[0] };
+  const chartData = { ks, hrData, scatter, victimCurves: extras.victimCurves, attackLogs: extras.attackLogs, scatterVictim: victims.find((x) => isVisualKind(x as VictimKind)) ?? victims[0] };
 
   // image grid: clean | each attack | amplified difference
   const gridAttacks = attacks.filter((a) => a !== 'none');
@@ -172,7 +173,7 @@ ${victims.map((v, i) => `<div class="card"><h3>HR@k — ${esc(v)}</h3><canvas id
 </main>
 <script>${chartJsSource()}</script>
 <script>
-const D = ${JSON.stringify({ ...chartData, frontier, frontierVictims: victims.filter((v) => v !== 'bpr-mf') })};
+const D = ${JSON.stringify({ ...chartData, frontier, frontierVictims: victims.filter((v) => isVisualKind(v as VictimKind)) })};
 const palette = ['#5b6472','#e07b39','#3a86c8','#c8455f','#2ca58d','#8e6cc8','#d9a400','#555'];
 Chart.defaults.animation = false;
 D.hrData.forEach((v, i) => new Chart(document.getElementById('hr' + i), { type: 'bar',

@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../src/core/rng.js';
 import type { ImageEncoder } from '../../src/encoders/encoder.js';
-import { leadingTimesteps, type ChainModel } from '../../src/diffusion/chain.js';
+import type { ChainModel } from '../../src/diffusion/chain.js';
+import { DDIMScheduler } from '../../src/diffusion/scheduler.js';
 
 /** avgPool(4) -> flatten -> dense -> tanh, from the Rng. */
 export function tinyEncoder(rng: Rng, size: number, featDim: number): ImageEncoder {
@@ -29,10 +30,6 @@ export function tinyDiffusion(rng: Rng, size: number): ChainModel & { dispose():
   const We = tf.tensor2d(rng.normalArray(3 * 4, 0.8), [3, 4]);
   const Wd = tf.tensor2d(rng.normalArray(4 * 3, 0.8), [4, 3]);
   const Wn = tf.tensor2d(rng.normalArray(4 * 4, 0.5), [4, 4]);
-  const betas = Array.from({ length: 1000 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 999);
-  const ac: number[] = [];
-  let prod = 1;
-  for (const b of betas) ac.push((prod *= 1 - b));
   const pix = (x: tf.Tensor4D, W: tf.Tensor2D, c: number): tf.Tensor4D => {
     const [n, hh, ww, cc] = x.shape;
     return tf.reshape(tf.matMul(tf.reshape(x, [n * hh * ww, cc]), W), [n, hh, ww, c]) as tf.Tensor4D;
@@ -40,9 +37,8 @@ export function tinyDiffusion(rng: Rng, size: number): ChainModel & { dispose():
   return {
     latentShape: [h, h, 4],
     imageSize: size,
-    alphasCumprod: ac,
-    finalAlphaCumprod: 1,
-    timesteps: (n) => leadingTimesteps(1000, n),
+    // diffusers' DDIMScheduler defaults but no x0 clipping: linear betas 1e-4..0.02 over 1000 steps, leading spacing, final abar 1
+    scheduler: new DDIMScheduler({ clipSample: false }),
     encode: (x) => tf.tidy(() => pix(tf.avgPool(tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D, 4, 4, 'valid'), We, 4)),
     decode: (z) => tf.tidy(() => tf.sigmoid(pix(tf.image.resizeBilinear(z, [size, size]), Wd, 3)) as tf.Tensor4D),
     predictNoise: (z, t) => tf.tidy(() => tf.mul(tf.tanh(pix(z, Wn, 4)), 0.5 + t / 2000) as tf.Tensor4D),

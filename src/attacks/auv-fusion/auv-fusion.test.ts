@@ -196,17 +196,11 @@ describe('registry routing', () => {
 });
 
 describe('diffusion adapter', () => {
-  it('adapts a LatentDiffusion-style handle (scheduler config + setTimesteps) to the chain model', async () => {
+  it('adapts a LatentDiffusion-style handle (a diffusers-style scheduler config) to the chain model', async () => {
     const { toChainModel } = await import('./diffusion-adapter.js');
     const base = tinyDiffusion(new Rng(1), 16);
     const handle = {
-      scheduler: {
-        config: { numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear' },
-        timesteps: [] as number[],
-        setTimesteps(n: number) {
-          this.timesteps = Array.from({ length: n }, (_, k) => (n - 1 - k) * Math.floor(1000 / n) + 1);
-        },
-      },
+      scheduler: { config: { numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear' as const, stepsOffset: 1, clipSample: false } },
       latentShape: [4, 4, 4] as [number, number, number],
       imageSize: 16,
       encode: base.encode,
@@ -214,10 +208,12 @@ describe('diffusion adapter', () => {
       predictNoise: base.predictNoise,
     };
     const m = toChainModel(handle);
-    expect(m.timesteps(10)[0]).toBe(901); // the scheduler's own spacing (steps_offset 1) is used
-    expect(m.alphasCumprod[0]).toBeCloseTo(base.alphasCumprod[0] as number, 8);
-    expect(m.alphasCumprod[999]).toBeCloseTo(base.alphasCumprod[999] as number, 6);
+    expect(m.scheduler.timestepsFor(10)[0]).toBe(901); // the scheduler's own spacing (steps_offset 1) is used
+    expect(m.scheduler.alphasCumprod[0]).toBeCloseTo(base.scheduler.alphasCumprod[0] as number, 8);
+    expect(m.scheduler.alphasCumprod[999]).toBeCloseTo(base.scheduler.alphasCumprod[999] as number, 6);
+    expect(toChainModel(base).scheduler).toBe(base.scheduler); // a DDIMScheduler is used as is
     expect(() => toChainModel({})).toThrow(ConfigError);
+    expect(() => toChainModel({ ...handle, scheduler: {} })).toThrow(ConfigError);
     base.dispose();
   });
 });

@@ -4,6 +4,6 @@
  */
 export { createAuvFusionAttack, AuvFusionAttack, type SurrogateHandle } from './attack.js';
 export { AUV_FUSION_VARIANTS, VARIANT_OVERRIDES, auvFusionParams, auvFusionSchema, sweepVariants, variantOverrides, type AuvFusionParams } from './config.js';
-export { chainGrad, chainPlan, ddimStep, decodeImage, leadingTimesteps, noisyLatent, runChain, type ChainModel, type ChainPlan } from '../../diffusion/chain.js';
+export { chainGrad, chainPlan, ddimStep, decodeImage, noisyLatent, runChain, type ChainModel, type ChainPlan } from '../../diffusion/chain.js';
 export { toChainModel } from './diffusion-adapter.js';
 export { DeltaMlp } from './generator.js';

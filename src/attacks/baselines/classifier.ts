@@ -3,10 +3,7 @@
  * PGD/FGSM attack, spec section 8). Features are standardised; trained full-batch with Adam.
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadImageBatch, type ImageSource } from '../../data/dataset.js';
-import type { ImageEncoder } from '../../encoders/encoder.js';
 import type { Rng } from '../../core/rng.js';
-import { batches } from '../projection.js';
 
 export interface FeatureClassifier {
   /** Logits N x numClasses of features N x dim (differentiable). */
@@ -14,19 +11,6 @@ export interface FeatureClassifier {
   /** Training accuracy. */
   trainAccuracy: number;
   dispose(): void;
-}
-
-/** Encode `items` with `enc` in batches; returns N x dim (caller disposes). */
-export async function encodeItems(enc: ImageEncoder, images: ImageSource, items: readonly number[], batchSize = 64): Promise<tf.Tensor2D> {
-  const parts: tf.Tensor2D[] = [];
-  for (const b of batches(items, batchSize)) {
-    const x = await loadImageBatch(images, b);
-    parts.push(tf.tidy(() => enc.encode(x)));
-    x.dispose();
-  }
-  const out = tf.concat(parts, 0);
-  tf.dispose(parts);
-  return out;
 }
 
 export function trainSoftmaxClassifier(

@@ -9,7 +9,8 @@ import { InputError } from '../../core/errors.js';
 import type { Attack, AttackContext, AttackResult } from '../attack.js';
 import { budgetSchema, budgetToEps, parseParams } from '../projection.js';
 import { optimizePixels } from '../pixel-optimize.js';
-import { encodeItems, trainSoftmaxClassifier } from './classifier.js';
+import { extractFeatures } from '../../encoders/resnet.js';
+import { trainSoftmaxClassifier } from './classifier.js';
 import { requirePixels, runBatched } from './common.js';
 import { popularCategory, popularItems } from './popularity.js';
 
@@ -48,7 +49,7 @@ function makeSignAttack(kind: 'pgd' | 'fgsm', params: Record<string, unknown>): 
       const trainItems: number[] = [];
       for (let i = 0; i < counts.length; i++) if (!targetSet.has(i) && (ds.itemCategory[i] as number) >= 0) trainItems.push(i);
       const numClasses = ds.categoryNames.length;
-      const feats = await encodeItems(enc, images, trainItems);
+      const feats = await extractFeatures(enc, images, trainItems, 64);
       const labels = Int32Array.from(trainItems, (i) => ds.itemCategory![i] as number);
       const clf = trainSoftmaxClassifier(feats, labels, numClasses, rng.fork('classifier'), { iterations: p.classifierIterations });
       feats.dispose();

@@ -7,6 +7,9 @@ import { encodePngRgb } from '../../data/png.js';
 import { openDataset } from '../../data/open.js';
 import { ssimArrays } from '../../evaluation/image-metrics.js';
 import { parseParamArgs, runAttackCommand } from './attack.js';
+import { parseConfig } from '../../experiment/config.js';
+import { closeExperiment, openExperiment } from '../../experiment/stages/context.js';
+import { attackChunkProduct } from '../../experiment/stages/run-cell.js';
 import { imageFileMetrics, readImageFile } from './metrics.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'auv-p5-cli-'));
@@ -50,6 +53,21 @@ describe('attack command', () => {
       for (let i = 0; i < clean.length; i++) d = Math.max(d, Math.abs((png.pixels[i] as number) - (clean[i] as number)));
       expect(d).toBeLessThanOrEqual(8 / 255 + 1e-6); // 8-bit PNG rounding keeps the budget
     }
+  });
+  it('crafts the images `run` crafts for the same seed (one attack stage, one random stream)', async () => {
+    const out = path.join(dir, 'random-run');
+    await runAttackCommand('random', { data: 'synth:tiny', budget: '8', out, seed: '2', param: [], maxTargets: '3' });
+    const cfg = parseConfig({ dataset: 'synth:tiny', seeds: [2], maxTargets: 3, attacks: [{ name: 'random', params: { budget: 8 } }], cacheDir: path.join(dir, 'cache-run') });
+    const ctx = await openExperiment(cfg, () => undefined);
+    const crafted = await attackChunkProduct(ctx, 2, 'random', null, 0);
+    for (const t of ctx.targets) {
+      const png = await readImageFile(path.join(out, `${ctx.ds.itemIds[t]}.png`));
+      const img = crafted.images.get(t)!;
+      let d = 0;
+      for (let i = 0; i < img.length; i++) d = Math.max(d, Math.abs((png.pixels[i] as number) - img[i]!));
+      expect(d).toBeLessThanOrEqual(0.5 / 255 + 1e-6); // equal up to 8-bit PNG rounding
+    }
+    await closeExperiment(ctx);
   });
   it('refuses attacks that need a victim without --victim-dir, and SPAF', async () => {
     await expect(runAttackCommand('insa', { data: 'synth:tiny', out: path.join(dir, 'x'), seed: '1', param: [] })).rejects.toThrow(/--victim-dir/);

@@ -9,19 +9,19 @@ import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { writeDirAtomic } from '../../core/fsutil.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
-import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
-import { openDataset } from '../../data/open.js';
 import { encodePngRgb } from '../../data/png.js';
 import type { ImageEncoder } from '../../encoders/encoder.js';
 import { imagePairMetrics } from '../../evaluation/image-metrics.js';
 import type { Recommender } from '../../recommenders/recommender.js';
-import { makeAttackContext, type AttackResources } from '../../attacks/attack.js';
+import { loadRecommender } from '../../recommenders/models.js';
+import { loadEncoder } from '../../encoders/resnet.js';
+import { makeAttackContext, type Attack } from '../../attacks/attack.js';
 import { createAttack, listAttacks } from '../../attacks/registry.js';
-import { loadDiffusion } from '../../diffusion/model.js';
-import { ArtefactCache } from '../../experiment/cache.js';
 import { loadConfig } from '../../experiment/config.js';
-import { datasetKey, prepareEncoders, prepareSurrogate, surrogateFeatures } from '../../experiment/runner.js';
+import { attackResources, attackRng, craftImages } from '../../experiment/stages/attacks.js';
+import { closeExperiment, openExperiment } from '../../experiment/stages/context.js';
+import { attackerProduct } from '../../experiment/stages/run-cell.js';
 
 interface AttackOpts {
   data: string;
@@ -60,15 +60,10 @@ export function parseParamArgs(list: readonly string[]): Record<string, unknown>
  */
 export async function loadVictim(victimDir: string, encoderDir?: string): Promise<{ model: Recommender; encoder: ImageEncoder }> {
   if (!existsSync(victimDir)) throw new ConfigError(`--victim-dir '${victimDir}' does not exist (train one with 'auv-fusion train victims')`);
-  const recSpec = '../../recommenders/index.js';
-  const encSpec = '../../encoders/index.js';
-  const recMod = (await import(recSpec)) as { loadRecommender?: (dir: string) => Promise<Recommender> };
-  const encMod = (await import(encSpec)) as { loadEncoder?: (dir: string) => Promise<ImageEncoder> };
-  if (!recMod.loadRecommender || !encMod.loadEncoder) throw new ConfigError('this build has no loadRecommender/loadEncoder');
   const candidates = encoderDir ? [encoderDir] : [path.join(victimDir, 'encoder'), path.join(victimDir, '..', 'encoders', 'victim')];
   const encDir = candidates.find((d) => existsSync(d));
   if (!encDir) throw new ConfigError(`no victim encoder found (looked in ${candidates.join(', ')}); pass --encoder-dir`);
-  return { model: await recMod.loadRecommender(victimDir), encoder: await encMod.loadEncoder(encDir) };
+  return { model: await loadRecommender(victimDir), encoder: await loadEncoder(encDir) };
 }
 
 export async function runAttackCommand(name: string, o: AttackOpts): Promise<string> {
@@ -79,47 +74,40 @@ export async function runAttackCommand(name: string, o: AttackOpts): Promise<str
   const attack = createAttack(name, params);
   const seed = Number(o.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`--seed must be a non-negative integer, got '${o.seed}'`);
-  const ds: Dataset = await openDataset(o.data, { seed });
-  let targets = [...ds.targets];
-  if (o.maxTargets !== undefined) {
-    const n = Number(o.maxTargets);
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--max-targets must be a positive integer, got '${o.maxTargets}'`);
-    targets = targets.slice(0, n);
-  }
-  if (targets.length === 0) throw new ConfigError(`dataset '${o.data}' has no target items`);
-  const res: AttackResources = { rng: new Rng(seed).fork(`attack:${attack.name}`), dataset: ds };
+  const maxTargets = o.maxTargets === undefined ? 0 : Number(o.maxTargets);
+  if (!Number.isInteger(maxTargets) || maxTargets < (o.maxTargets === undefined ? 0 : 1)) throw new ConfigError(`--max-targets must be a positive integer, got '${o.maxTargets}'`);
   const knows = new Set(attack.threat.knows);
-  let victim: { model: Recommender; encoder: ImageEncoder } | undefined;
-  if (knows.has('victimModel') || knows.has('victimEncoder')) {
-    if (!o.victimDir) throw new ConfigError(`attack '${attack.name}' needs the victim ('${[...knows].join("', '")}'): pass --victim-dir`);
-    victim = await loadVictim(o.victimDir, o.encoderDir);
-    res.victimEncoder = victim.encoder;
-    if (knows.has('victimModel')) res.victimModel = victim.model;
+  const needsVictim = knows.has('victimModel') || knows.has('victimEncoder');
+  if (needsVictim && !o.victimDir) throw new ConfigError(`attack '${attack.name}' needs the victim ('${[...knows].join("', '")}'): pass --victim-dir`);
+  // the experiment's stages: the dataset, targets and the attacker's own models (encoders G and C,
+  // surrogate recommender, diffusion model) are opened, trained or loaded exactly as `auv-fusion run` does
+  const cfg = loadConfig({ ...(o.config ? { file: o.config } : {}), sets: [`dataset=${o.data}`, `seeds=[${seed}]`, `maxTargets=${maxTargets}`] });
+  const ctx = await openExperiment(cfg, (msg) => process.stderr.write(msg + '\n'));
+  const victim = needsVictim ? await loadVictim(o.victimDir!, o.encoderDir) : undefined;
+  try {
+    const { ds, targets } = ctx;
+    const attacker = knows.has('surrogateRecommender') ? await attackerProduct(ctx, seed) : undefined;
+    const given = { ...(victim ? { victimEncoder: victim.encoder, ...(knows.has('victimModel') ? { victimModel: victim.model } : {}) } : {}), ...(attacker ? { attacker } : {}) };
+    const rng = attackRng(seed, attack.name, knows.has('victimModel') ? victim!.model.kind : null);
+    const result = await craftImages(attack, targets, makeAttackContext(attack, await attackResources(ctx, attack, rng, given)));
+    await writeAttackOutput(o.out, { attack, ds, targets, seed, result });
+    return `${attack.name}: ${targets.length} targets in ${result.seconds.toFixed(1)} s -> ${path.resolve(o.out)}`;
+  } finally {
+    victim?.model.dispose();
+    victim?.encoder.dispose();
+    await closeExperiment(ctx);
   }
-  if (['surrogateEncoder', 'semanticEncoder', 'surrogateRecommender', 'diffusion'].some((k) => knows.has(k as never))) {
-    // the attacker's own models: encoders G and C, the surrogate recommender and the diffusion
-    // model, trained (or loaded from the artefact cache) exactly as `auv-fusion run` does
-    const cfg = loadConfig({ ...(o.config ? { file: o.config } : {}), sets: [`dataset=${o.data}`, `seeds=[${seed}]`] });
-    const cache = new ArtefactCache(path.resolve(cfg.cacheDir));
-    const log = (msg: string) => process.stderr.write(msg + '\n');
-    const dataKey = await datasetKey(cfg, ds);
-    const { encoders, encHash } = await prepareEncoders(ds, dataKey, cfg, cache, log);
-    // the tier's attacker encoder (config key 'tier'): the public F, or the attacker's own G when 'independent'
-    const independent = cfg.tier === 'independent';
-    const attackerEncoder = independent ? encoders.surrogate : encoders.victim;
-    res.tier = cfg.tier;
-    res.surrogateEncoder = attackerEncoder;
-    res.semanticEncoder = encoders.semantic;
-    if (knows.has('surrogateRecommender')) {
-      const hash = independent ? encHash.surrogate : encHash.victim;
-      res.surrogateRecommender = (await prepareSurrogate(ds, dataKey, cfg, cache, seed, await surrogateFeatures(ds, attackerEncoder), hash, log)).value;
-    }
-    if (knows.has('diffusion')) res.diffusion = await loadDiffusion(cfg.diffusion === 'default' ? undefined : cfg.diffusion);
-  }
-  const result = await attack.generate(targets, makeAttackContext(attack, res));
+}
+
+/** One PNG per target (named by item id) and attack-log.json, written atomically into `out`. */
+async function writeAttackOutput(
+  out: string,
+  a: { attack: Attack; ds: Dataset; targets: readonly number[]; seed: number; result: { images: Map<number, Float32Array>; seconds: number; log: unknown } },
+): Promise<void> {
+  const { attack, ds, targets, seed, result } = a;
   const size = ds.images.size;
   const perTarget: Record<string, unknown>[] = [];
-  await writeDirAtomic(o.out, async (tmp) => {
+  await writeDirAtomic(out, async (tmp) => {
     for (const t of targets) {
       const adv = result.images.get(t)!;
       const clean = await ds.images.load(t);
@@ -147,9 +135,6 @@ export async function runAttackCommand(name: string, o: AttackOpts): Promise<str
       ) + '\n',
     );
   });
-  victim?.model.dispose();
-  victim?.encoder.dispose();
-  return `${attack.name}: ${targets.length} targets in ${result.seconds.toFixed(1)} s -> ${path.resolve(o.out)}`;
 }
 
 export function registerAttackCommands(program: Command): void {

@@ -2,14 +2,15 @@
 import type { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { ConfigError, InputError } from '../../core/errors.js';
 import { writeDirAtomic, writeJsonAtomic } from '../../core/fsutil.js';
 import { openDataset } from '../../data/open.js';
-import type { ImageEncoder } from '../../encoders/encoder.js';
-import { preferenceConfig } from '../../preference/model.js';
-import { itemFeatures, trainSurrogate } from '../../preference/train.js';
+import { loadEncoder } from '../../encoders/resnet.js';
+import { loadConfig } from '../../experiment/config.js';
+import { trainSurrogate } from '../../preference/train.js';
+import { surrogateFeatures } from '../../experiment/stages/prepare.js';
 import { commandGroup } from './group.js';
+import { seedOption, trainConfig } from './train-config.js';
 
 interface Opts {
   data: string;
@@ -22,20 +23,6 @@ interface Opts {
   views?: string;
 }
 
-/** Load the surrogate encoder G saved by `train encoders` (module loaded lazily). */
-async function loadSurrogateEncoder(dir: string): Promise<ImageEncoder> {
-  const spec = '../../encoders/index.js';
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(spec)) as Record<string, unknown>;
-  } catch {
-    throw new ConfigError('no image encoder module is available in this build; pass --features FILE instead');
-  }
-  const load = mod.loadEncoder as ((d: string) => Promise<ImageEncoder>) | undefined;
-  if (typeof load !== 'function') throw new ConfigError('the encoders module exports no loadEncoder(dir); pass --features FILE instead');
-  return load(dir);
-}
-
 export function registerTrainSurrogateCommands(program: Command): void {
   commandGroup(program, 'train', 'Train models')
     .command('surrogate')
@@ -44,28 +31,15 @@ export function registerTrainSurrogateCommands(program: Command): void {
     .requiredOption('--out <dir>', 'output folder (model.json + weights.bin, replaced atomically)')
     .option('--encoder <dir>', 'surrogate image encoder G saved by `train encoders`')
     .option('--features <file>', 'precomputed G features: raw little-endian float32, numItems x dim')
-    .option('--config <file>', 'YAML/JSON with layers, dim, k, lr, epochs, batchSize, weightDecay, views')
+    .option('--config <file>', "experiment config (YAML/JSON): its 'surrogate' options (layers, dim, k, lr, epochs, batchSize, weightDecay, views)")
     .option('--seed <n>', 'random seed', '1')
     .option('--epochs <n>', 'override epochs')
     .option('--views <v>', 'both | id | visual (ablations)')
     .action(async (o: Opts) => {
-      const seed = Number(o.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`--seed must be a non-negative integer, got '${o.seed}'`);
-      let cfg: Record<string, unknown> = {};
-      if (o.config) {
-        let text: string;
-        try {
-          text = await fs.readFile(o.config, 'utf8');
-        } catch (err) {
-          throw new InputError(`cannot read config: ${(err as Error).message}`, o.config);
-        }
-        const parsed: unknown = YAML.parse(text);
-        if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new InputError('config must be a mapping of keys to values', o.config);
-        cfg = (parsed ?? {}) as Record<string, unknown>;
-      }
-      if (o.epochs !== undefined) cfg.epochs = Number(o.epochs);
-      if (o.views !== undefined) cfg.views = o.views;
-      const config = preferenceConfig(cfg);
+      const seed = seedOption(o.seed);
+      if (o.epochs !== undefined && !/^[1-9]\d*$/.test(o.epochs)) throw new ConfigError(`--epochs must be a positive integer, got '${o.epochs}'`);
+      const sets = [`seeds=[${seed}]`, ...(o.epochs !== undefined ? [`surrogate.epochs=${o.epochs}`] : []), ...(o.views !== undefined ? [`surrogate.views=${o.views}`] : [])];
+      const config = loadConfig(trainConfig(o.data, o.config, sets)).surrogate;
       const ds = await openDataset(o.data);
       const n = ds.itemIds.length;
       let features: { data: Float32Array; dim: number };
@@ -76,8 +50,8 @@ export function registerTrainSurrogateCommands(program: Command): void {
         if (buf.byteLength % (4 * n) !== 0) throw new InputError(`file has ${buf.byteLength} bytes, not a multiple of 4 x ${n} items`, o.features);
         features = { data: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)), dim: buf.byteLength / (4 * n) };
       } else if (o.encoder) {
-        const enc = await loadSurrogateEncoder(o.encoder);
-        features = await itemFeatures(enc, ds);
+        const enc = await loadEncoder(o.encoder);
+        features = await surrogateFeatures(ds, enc);
         enc.dispose();
       } else if (ds.precomputedFeatures) {
         features = { data: ds.precomputedFeatures.data, dim: ds.precomputedFeatures.dim };

@@ -2,10 +2,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { makeAttackContext, type Attack, type AttackContext, type AttackResources } from '../../attacks/attack.js';
+import type { ImageEncoder } from '../../encoders/encoder.js';
+import type { Recommender } from '../../recommenders/recommender.js';
 import { writeJsonAtomic } from '../../core/fsutil.js';
 import { Rng } from '../../core/rng.js';
 import type { VictimKind } from '../../recommenders/recommender.js';
-import { attackerEncoder, diffusionOf, encodersOf, timed, type ExperimentContext } from './context.js';
+import { attackerEncoder, attackerEncoderHash, diffusionOf, encoderHashes, encodersOf, timed, type ExperimentContext } from './context.js';
 import { targetChunks } from './plan.js';
 import type { AttackerProduct, VictimProduct } from './victims.js';
 
@@ -54,6 +56,37 @@ async function loadImages(dir: string, targets: readonly number[], per: number):
   return images;
 }
 
+/** The random stream of attack `name` for `seed`, crafted against `craftedFor` (null: every victim); `run` and `attack` share it. */
+export function attackRng(seed: number, name: string, craftedFor: VictimKind | null): Rng {
+  return new Rng(seed).fork(`attack:${name}:${craftedFor ?? 'any'}`);
+}
+
+/**
+ * What attack `attack` may read, in the experiment's tier: the encoders F, G (the tier's attacker
+ * encoder) and C, the attacker's surrogate recommender and diffusion model, each prepared (cached)
+ * only when the attack declares it; `given` supplies the victim (the experiment's, or a saved one).
+ */
+export async function attackResources(
+  ctx: ExperimentContext,
+  attack: Attack,
+  rng: Rng,
+  given: { victimModel?: Recommender; victimEncoder?: ImageEncoder; attacker?: AttackerProduct },
+): Promise<AttackResources> {
+  const knows = new Set<string>(attack.threat.knows);
+  const res: AttackResources = { rng, dataset: ctx.ds, tier: ctx.cfg.tier };
+  if (given.victimModel) res.victimModel = given.victimModel;
+  if (given.victimEncoder) res.victimEncoder = given.victimEncoder;
+  if (['victimEncoder', 'surrogateEncoder', 'semanticEncoder', 'surrogateRecommender'].some((k) => knows.has(k))) {
+    const { encoders } = await encodersOf(ctx);
+    res.victimEncoder ??= encoders.victim;
+    res.surrogateEncoder = (await attackerEncoder(ctx)).encoder;
+    res.semanticEncoder = encoders.semantic;
+  }
+  if (given.attacker) res.surrogateRecommender = given.attacker.model;
+  if (knows.has('diffusion')) res.diffusion = await diffusionOf(ctx);
+  return res;
+}
+
 /** Craft (or load) the images of attack `name` for one seed, crafted-for victim (null: any) and target chunk. */
 export async function attackStage(
   ctx: ExperimentContext,
@@ -64,8 +97,8 @@ export async function attackStage(
   const attack = ctx.attacks.get(cell.name);
   if (!attack) throw new Error(`attack cell for '${cell.name}', which is not an attack of this experiment`);
   const { cfg, ds } = ctx;
-  const { encoders, encHash } = await encodersOf(ctx);
-  const attacker0 = await attackerEncoder(ctx);
+  const encHash = encoderHashes(ctx);
+  const attackerHash = attackerEncoderHash(ctx);
   const knows = new Set<string>(attack.threat.knows);
   const targets = chunkTargets(ctx, cell.chunk);
   const chunked = cfg.attackChunk > 0;
@@ -75,7 +108,7 @@ export async function attackStage(
     seed: cell.seed,
     targets,
     data: ctx.dataKey,
-    enc: attack.threat.knows.map((k) => ({ victimEncoder: encHash.victim, surrogateEncoder: attacker0.hash, semanticEncoder: encHash.semantic })[k as string] ?? k),
+    enc: attack.threat.knows.map((k) => ({ victimEncoder: encHash.victim, surrogateEncoder: attackerHash, semanticEncoder: encHash.semantic })[k as string] ?? k),
     victim: victim?.hash ?? null,
     surrogate: knows.has('surrogateRecommender') ? attacker?.hash : null,
     diffusion: knows.has('diffusion') ? cfg.diffusion : null,
@@ -89,18 +122,8 @@ export async function attackStage(
       async (dir) => {
         const vk = cell.craftedFor;
         ctx.log(`seed ${cell.seed}: ${attack.name}${vk ? ` against ${vk}` : ''} on ${targets.length} targets${chunked ? ` (chunk ${cell.chunk})` : ''}`);
-        const rng = new Rng(cell.seed).fork(`attack:${attack.name}:${vk ?? 'any'}`);
-        const resources: AttackResources = {
-          rng: chunked ? rng.fork(`chunk:${cell.chunk}`) : rng,
-          dataset: ds,
-          tier: cfg.tier,
-          victimEncoder: encoders.victim,
-          surrogateEncoder: attacker0.encoder,
-          semanticEncoder: encoders.semantic,
-          ...(victim ? { victimModel: victim.model } : {}),
-          ...(attacker ? { surrogateRecommender: attacker.model } : {}),
-          ...(knows.has('diffusion') ? { diffusion: await diffusionOf(ctx) } : {}),
-        };
+        const rng = attackRng(cell.seed, attack.name, vk);
+        const resources = await attackResources(ctx, attack, chunked ? rng.fork(`chunk:${cell.chunk}`) : rng, { ...(victim ? { victimModel: victim.model } : {}), ...(attacker ? { attacker } : {}) });
         const out = await craftImages(attack, targets, makeAttackContext(attack, resources));
         await saveImages(dir, targets, out.images, per);
         await writeJsonAtomic(path.join(dir, 'log.json'), { seconds: out.seconds, log: out.log });

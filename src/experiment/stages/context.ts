@@ -18,7 +18,7 @@ import type { EncoderRole, ImageEncoder } from '../../encoders/encoder.js';
 import { extractFeatures } from '../../encoders/resnet.js';
 import { ArtefactCache } from '../cache.js';
 import type { ExperimentConfig } from '../config.js';
-import { datasetKey, prepareEncoders, surrogateFeatures, type DatasetKey } from './prepare.js';
+import { datasetKey, ENCODER_ROLES, encoderDeps, prepareEncoders, surrogateFeatures, type DatasetKey } from './prepare.js';
 
 export interface Encoders {
   encoders: Record<EncoderRole, ImageEncoder>;
@@ -89,6 +89,19 @@ function once<T>(ctx: ExperimentContext, key: string, make: () => Promise<T>): P
 /** The encoders F, G, C (trained once, from the first seed). */
 export function encodersOf(ctx: ExperimentContext): Promise<Encoders> {
   return once(ctx, 'encoders', () => timed(ctx, 'encoders', () => prepareEncoders(ctx.ds, ctx.dataKey, ctx.cfg, ctx.cache, ctx.log)));
+}
+
+/** The cache hashes of the encoders F, G, C (their keys), without training or loading them. */
+export function encoderHashes(ctx: Pick<ExperimentContext, 'cfg' | 'cache' | 'dataKey'>): Record<EncoderRole, string> {
+  const out = {} as Record<EncoderRole, string>;
+  for (const role of ENCODER_ROLES) out[role] = ctx.cache.key('encoder', encoderDeps(ctx.dataKey, ctx.cfg, role)).hash;
+  return out;
+}
+
+/** The hash of the tier's attacker encoder (F, or G when independent). */
+export function attackerEncoderHash(ctx: Pick<ExperimentContext, 'cfg' | 'cache' | 'dataKey'>): string {
+  const h = encoderHashes(ctx);
+  return ctx.cfg.tier === 'independent' ? h.surrogate : h.victim;
 }
 
 /** F features of every item (the victims' clean features). */

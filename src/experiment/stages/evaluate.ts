@@ -7,7 +7,7 @@ import { featuresOfImages } from '../../encoders/features.js';
 import { evaluateAip } from '../../evaluation/aip-protocol.js';
 import { evaluateTargets } from '../../evaluation/full-ranking.js';
 import type { Recommender, VictimKind } from '../../recommenders/recommender.js';
-import { encodersOf, evalUsersOf, timed, type ExperimentContext } from './context.js';
+import { encoderHashes, encodersOf, evalUsersOf, timed, type ExperimentContext } from './context.js';
 import { attackNeedsVictim } from './plan.js';
 
 export interface Evaluation {
@@ -49,7 +49,7 @@ async function evaluate(ctx: ExperimentContext, inp: EvaluateInput, attacked: bo
 export async function evaluateStage(ctx: ExperimentContext, inp: EvaluateInput): Promise<Evaluation> {
   const { cfg, targets } = ctx;
   const attack = ctx.attacks.get(inp.name) ?? null;
-  const { encHash } = await encodersOf(ctx);
+  const encHash = encoderHashes(ctx);
   const deps = {
     victim: inp.victim.hash,
     attack: inp.name,

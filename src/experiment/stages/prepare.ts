@@ -40,6 +40,12 @@ export function encoderDeps(dataKey: DatasetKey, cfg: Pick<ExperimentConfig, 'en
   return { data: dataKey, role, e: cfg.encoders[role], seed: cfg.seeds[0]! };
 }
 
+/** Train encoder `role` as the experiment does (its options, the seed derived from the first seed); `run` and `train encoders` share it. */
+export function trainRoleEncoder(ds: Dataset, cfg: Pick<ExperimentConfig, 'encoders' | 'seeds'>, role: EncoderRole): ReturnType<typeof trainEncoder> {
+  const e = cfg.encoders[role];
+  return trainEncoder(ds, role, { seed: encoderSeed(cfg.seeds[0]!, role) }, { epochs: e.epochs, batch: e.batch, lr: e.lr });
+}
+
 /** Train (or load from the cache) one encoder, from the config's first seed. */
 export async function prepareEncoder(
   ds: Dataset,
@@ -49,14 +55,13 @@ export async function prepareEncoder(
   role: EncoderRole,
   log: (msg: string) => void,
 ): Promise<{ value: ImageEncoder; hash: string; dir: string }> {
-  const e = cfg.encoders[role];
   const deps = encoderDeps(dataKey, cfg, role);
   const res = await cache.get(
     'encoder',
     deps,
     async (dir) => {
       log(`training encoder ${role}`);
-      const { encoder, report } = await trainEncoder(ds, role, { seed: encoderSeed(cfg.seeds[0]!, role) }, { epochs: e.epochs, batch: e.batch, lr: e.lr });
+      const { encoder, report } = await trainRoleEncoder(ds, cfg, role);
       await encoder.save(dir);
       await writeJsonAtomic(path.join(dir, 'report.json'), report);
       encoder.dispose();

@@ -8,7 +8,7 @@ import { PreferenceEncoder } from '../../preference/model.js';
 import { createRecommender, loadRecommender } from '../../recommenders/models.js';
 import type { FitReport, Recommender, VictimKind } from '../../recommenders/recommender.js';
 import { victimTrainingData } from '../../recommenders/training-data.js';
-import { attackerEncoder, attackerFeatures, cleanVictimFeatures, encodersOf, timed, type ExperimentContext } from './context.js';
+import { attackerEncoderHash, attackerFeatures, cleanVictimFeatures, encoderHashes, timed, type ExperimentContext } from './context.js';
 import { prepareSurrogate } from './prepare.js';
 
 export interface Accuracy {
@@ -33,7 +33,7 @@ async function readJson<T>(file: string): Promise<T> {
 /** Train (or load) victim `kind` for `seed`, and its accuracy on the test split (protocol 'test'). */
 export async function victimStage(ctx: ExperimentContext, seed: number, kind: VictimKind): Promise<VictimProduct> {
   const { cfg, ds, cache } = ctx;
-  const { encHash } = await encodersOf(ctx);
+  const encHash = encoderHashes(ctx);
   const res = await timed(ctx, 'victims', () =>
     cache.get(
       'victim',
@@ -72,8 +72,7 @@ export interface AttackerProduct {
 
 /** Stage 'attacker': the attacker's surrogate preference encoder for `seed`, on the tier's attacker-encoder features. */
 export async function attackerStage(ctx: ExperimentContext, seed: number): Promise<AttackerProduct> {
-  const { hash: encoderHash } = await attackerEncoder(ctx);
   const features = await attackerFeatures(ctx);
-  const res = await timed(ctx, 'surrogate', () => prepareSurrogate(ctx.ds, ctx.dataKey, ctx.cfg, ctx.cache, seed, features, encoderHash, ctx.log));
+  const res = await timed(ctx, 'surrogate', () => prepareSurrogate(ctx.ds, ctx.dataKey, ctx.cfg, ctx.cache, seed, features, attackerEncoderHash(ctx), ctx.log));
   return { model: res.value, hash: res.hash };
 }
