@@ -49,3 +49,22 @@ export const DEFAULT_LOCK: LockSettings = { lockDuration: 60_000, stalledInterva
 
 /** Attempts for a job that fails with a transient error (permanent errors fail at once). */
 export const JOB_ATTEMPTS = 3;
+
+/**
+ * Fail fast, with one line, when no Redis answers at `url` (a wrong host or port, a firewall):
+ * the queue's own clients would otherwise retry forever in silence.
+ */
+export async function checkReachable(url: string, timeoutMs = 10_000): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    throw new ConfigError(`--queue ${url}: no Redis answers there (${e.code ?? e.message}); start redis-server on that host or fix the URL`);
+  } finally {
+    client.disconnect();
+  }
+}

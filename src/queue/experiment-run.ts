@@ -12,7 +12,7 @@ import type { ExperimentConfig } from '../experiment/config.js';
 import { preflightPaths, RunLog } from '../experiment/outputs.js';
 import { assembleResults, closeExperiment, openExperiment, planExperiment, runCell, writeResults, type RunOutput } from '../experiment/runner.js';
 import { attacksNeed, configuredAttacks, releaseProducts, type ExperimentContext } from '../experiment/stages/context.js';
-import { queueConnection } from './connection.js';
+import { checkReachable, queueConnection } from './connection.js';
 import { absoluteSource, configIdentity, loadSourceConfig, type CellJobData, type ConfigSource } from './jobs.js';
 import { submitAndWait, type JobReport } from './submit.js';
 import type { OpenedRun } from './worker.js';
@@ -28,6 +28,7 @@ export interface QueuedRunOptions {
 export async function runExperimentQueued(cfg: ExperimentConfig, opts: QueuedRunOptions): Promise<RunOutput & { jobs: JobReport[] }> {
   queueConnection(opts.url);
   preflightPaths(cfg, attacksNeed(configuredAttacks(cfg), 'diffusion'));
+  await checkReachable(opts.url); // before the dataset is opened
   const runLog = new RunLog(path.resolve(cfg.out), opts.quiet === true);
   try {
     return await submitRun(cfg, opts, runLog.log);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../experiment/config.js';
 import { planExperiment } from '../experiment/stages/plan.js';
 import { startRedis, type TestRedis } from '../../test/queue/redis.js';
-import { QUEUE_NAME, queueConnection } from './connection.js';
+import { checkReachable, QUEUE_NAME, queueConnection } from './connection.js';
 import { checkGraph, jobId, readyCells, type CellJobData, type GraphCell } from './jobs.js';
 import { submitAndWait } from './submit.js';
 
@@ -29,6 +29,13 @@ describe('job graph', () => {
     expect(() => checkGraph([c('a', ['b']), c('b', ['a']), c('d')])).toThrow(/2 cells are in a dependency cycle/);
     expect(readyCells([c('a'), c('b', ['a']), c('d')], new Set(), new Set(['d'])).map((x) => x.id)).toEqual(['a']);
     expect(jobId('r1', 's1/attack/x:y')).toBe('r1.s1/attack/x~y');
+  });
+
+  it('names a queue URL that is not one, or where no Redis answers, before any work', async () => {
+    expect(() => queueConnection('localhost:6379')).toThrow(/must start with redis:\/\/ or rediss:\/\//);
+    expect(() => queueConnection('redis://h:1/x')).toThrow(/the path must be a database number/);
+    await expect(checkReachable(redis.url)).resolves.toBeUndefined();
+    await expect(checkReachable('redis://127.0.0.1:1')).rejects.toThrow(/--queue redis:\/\/127\.0\.0\.1:1: no Redis answers there \(ECONNREFUSED\)/);
   });
 
   it('queues every cell of a small config exactly once, each after its dependencies', async () => {

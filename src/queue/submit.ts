@@ -12,7 +12,7 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { ConfigError, InputError, KnowledgeError } from '../core/errors.js';
 import { Progress } from '../core/progress.js';
-import { JOB_ATTEMPTS, QUEUE_NAME, queueConnection } from './connection.js';
+import { checkReachable, JOB_ATTEMPTS, QUEUE_NAME, queueConnection } from './connection.js';
 import { checkGraph, jobId, readyCells, type CellJobData, type CellJobResult, type GraphCell } from './jobs.js';
 
 /** Milliseconds between full checks of every job in flight (at least; see the loop). */
@@ -52,6 +52,7 @@ function jobFailure(cellId: string, reason: string): Error {
 /** Submit the cells as jobs and wait until all are done; rejects with the first permanent failure. */
 export async function submitAndWait(opts: SubmitOptions): Promise<JobReport[]> {
   checkGraph(opts.cells);
+  await checkReachable(opts.url);
   const queue = new Queue<CellJobData, CellJobResult>(QUEUE_NAME, { connection: queueConnection(opts.url) });
   const log = opts.log ?? (() => undefined);
   const bar = new Progress('cells', opts.cells.length, opts.quiet === undefined ? {} : { quiet: opts.quiet });

@@ -196,6 +196,7 @@ const cmd = (name: string, args: string[], message: RegExp, code: 0 | 1 = 1): Ca
 cases.push(
   cmd('auv-fusion serve --help', ['serve', '--help'], /unknown command 'serve': allowed commands are demo, run, data, train, attack, metrics, worker/),
   cmd('worker --queue not a URL', ['worker', '--queue', 'localhost:6379'], /--queue 'localhost:6379' must start with redis:\/\/ or rediss:\/\//),
+  cmd('worker: no Redis at --queue', ['worker', '--queue', 'redis://127.0.0.1:1'], /--queue redis:\/\/127\.0\.0\.1:1: no Redis answers there \(ECONNREFUSED\); start redis-server on that host or fix the URL/),
   cmd('worker --concurrency 0', ['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '0'], /--concurrency must be a whole number >= 1, got '0'/),
   cmd('unknown sub-command', ['data', 'bogus'], /unknown command 'bogus' of 'data': allowed commands are synth, inspect, import/),
   cmd('unknown train target', ['train', 'bogus', '--help'], /unknown command 'bogus' of 'train'/),

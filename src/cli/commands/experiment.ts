@@ -4,7 +4,6 @@ import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { loadConfig, type ExperimentConfig } from '../../experiment/config.js';
 import { runExperiment } from '../../experiment/runner.js';
-import { runExperimentQueued } from '../../queue/experiment-run.js';
 import { loadSourceConfig, type ConfigSource } from '../../queue/jobs.js';
 import { renderReport } from '../../report/html.js';
 
@@ -18,7 +17,8 @@ function collect(v: string, prev: string[]): string[] {
  */
 export async function runAndReport(cfg: ExperimentConfig, quiet = false, queue?: { url: string; source: ConfigSource }): Promise<string> {
   const t0 = Date.now();
-  const out = queue ? await runExperimentQueued(cfg, { ...queue, quiet }) : await runExperiment(cfg, { quiet });
+  // BullMQ is loaded only for a queued run: the local run neither needs nor pays for it
+  const out = queue ? await (await import('../../queue/experiment-run.js')).runExperimentQueued(cfg, { ...queue, quiet }) : await runExperiment(cfg, { quiet });
   const html = path.join(out.outDir, 'report.html');
   await writeFileAtomic(html, renderReport(out.results, out.extras));
   const secs = ((Date.now() - t0) / 1000).toFixed(0);

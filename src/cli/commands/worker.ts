@@ -5,9 +5,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
-import { DEFAULT_LOCK, queueConnection } from '../../queue/connection.js';
-import { openQueuedRun } from '../../queue/experiment-run.js';
-import { startWorker } from '../../queue/worker.js';
+import { checkReachable, DEFAULT_LOCK, queueConnection } from '../../queue/connection.js';
 
 function positiveInt(flag: string) {
   return (v: string): number => {
@@ -25,11 +23,14 @@ export function registerWorkerCommands(program: Command): void {
     .option('--concurrency <n>', 'cells run at once in this process', positiveInt('--concurrency'), 1)
     .option('--lock-ms <ms>', `how long a job stays locked without a heartbeat before another worker takes it over (kill -9, lost machine)`, positiveInt('--lock-ms'), DEFAULT_LOCK.lockDuration)
     .action(async (o: { queue: string; concurrency: number; lockMs: number }) => {
-      queueConnection(o.queue); // a bad URL is reported before anything starts
+      queueConnection(o.queue); // a bad URL, or no Redis there, is reported before anything starts
+      await checkReachable(o.queue);
       const quiet = process.env.AUV_QUIET === '1';
       const log = (msg: string): void => {
         if (!quiet) process.stderr.write(`worker ${process.pid}: ${msg}\n`);
       };
+      const { openQueuedRun } = await import('../../queue/experiment-run.js'); // BullMQ only for this command
+      const { startWorker } = await import('../../queue/worker.js');
       const w = startWorker({
         url: o.queue,
         openRun: (data) => openQueuedRun(data, log),
