@@ -57,12 +57,13 @@ export const JOB_ATTEMPTS = 3;
 export async function checkReachable(url: string, timeoutMs = 10_000): Promise<void> {
   const { Redis } = await import('ioredis');
   const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => undefined);
+  let cause: (Error & { code?: string }) | undefined; // the socket's error (connect() only says the connection closed)
+  client.on('error', (err: Error & { code?: string }) => (cause ??= err));
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
-    const e = err as Error & { code?: string };
+    const e = cause ?? (err as Error & { code?: string });
     throw new ConfigError(`--queue ${url}: no Redis answers there (${e.code ?? e.message}); start redis-server on that host or fix the URL`);
   } finally {
     client.disconnect();
