@@ -14,6 +14,7 @@ import { engineBackend, initEngine, wasmThreads } from '../src/core/engine.js';
 import { fastKernelsEnabled } from '../src/core/kernels/index.js';
 import { nativeStatus } from '../src/core/kernels/native.js';
 import { writeFileAtomicSync } from '../src/core/fsutil.js';
+import { countFlops } from './flops.js';
 import { getWorkload, listWorkloads, median } from './workloads.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,6 +27,8 @@ export interface WorkloadResult {
   peakRssMb: number;
   timesMs: number[];
   torchMs?: number | null;
+  torchGflops?: number | null;
+  torchPeakRssMb?: number | null;
   ratioVsTorch?: number | null;
 }
 
@@ -77,6 +80,8 @@ async function runChild(name: string, runsOverride: number | null): Promise<void
   if (!w) throw new Error(`no workload '${name}'`);
   const ctx = await w.setup();
   await (w.warmup ? w.warmup(ctx) : w.run(ctx));
+  // counted FLOPs: one more untimed run under the profiler
+  const counted = w.flops === 'counted' ? await countFlops(() => w.run(ctx)) : null;
   const runs = runsOverride ?? w.runs ?? 5;
   const times: number[] = [];
   const t0tensors = tf.memory().numTensors;
@@ -89,7 +94,7 @@ async function runChild(name: string, runsOverride: number | null): Promise<void
   const leaked = tf.memory().numTensors - t0tensors;
   if (leaked !== 0) process.stderr.write(`  warning: ${name} leaked ${leaked} tensors over ${runs} runs\n`);
   const med = median(times);
-  const flops = typeof w.flops === 'function' ? w.flops(ctx) : w.flops;
+  const flops = counted ?? (typeof w.flops === 'function' ? w.flops(ctx) : w.flops === 'counted' ? null : w.flops);
   const res: WorkloadResult = {
     name,
     medianMs: +med.toFixed(2),
@@ -120,24 +125,53 @@ function machine(): Record<string, unknown> {
   };
 }
 
-/** Run the PyTorch twin; returns name -> median ms (empty when torch is unavailable). */
-function runTorch(names: string[], runs: number | null): Map<string, number> {
+interface TorchResult {
+  medianMs: number;
+  gflops: number | null;
+  peakRssMb: number;
+}
+
+/**
+ * Run the PyTorch twin, one process per workload (so its peak RSS is that workload's, as ours);
+ * returns name -> result (a workload without a twin, or torch unavailable: absent).
+ */
+function runTorch(names: string[], runs: number | null): Map<string, TorchResult> {
+  const m = new Map<string, TorchResult>();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'auv-bench-'));
-  const out = path.join(tmp, 'torch.json');
-  const args = [path.join(here, 'torch_twin.py'), '--json', out, '--only', names.join(',')];
-  if (runs) args.push('--runs', String(runs));
-  const r = spawnSync('/usr/bin/python3', args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  const m = new Map<string, number>();
   try {
-    if (r.status !== 0) {
-      process.stderr.write(`torch twin failed (exit ${r.status}); install: apt-get install -y python3-torch libopenblas0-pthread\n`);
-      return m;
+    for (const name of names) {
+      const out = path.join(tmp, `${name}.json`);
+      const args = [path.join(here, 'torch_twin.py'), '--json', out, '--only', name];
+      if (runs) args.push('--runs', String(runs));
+      const r = spawnSync('/usr/bin/python3', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (r.status !== 0) {
+        process.stderr.write(`torch twin failed on ${name} (exit ${r.status}); install: apt-get install -y python3-torch libopenblas0-pthread\n`);
+        continue;
+      }
+      const j = JSON.parse(readFileSync(out, 'utf8')) as { workloads: ({ name: string } & TorchResult)[] };
+      for (const w of j.workloads) m.set(w.name, { medianMs: w.medianMs, gflops: w.gflops, peakRssMb: w.peakRssMb });
     }
-    const j = JSON.parse(readFileSync(out, 'utf8')) as { workloads: { name: string; medianMs: number }[] };
-    for (const w of j.workloads) m.set(w.name, w.medianMs);
     return m;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The side-by-side table (ours against the twin, median time ours / PyTorch per workload). */
+function printTable(results: WorkloadResult[], vsTorch: boolean): void {
+  const cols: [string, number][] = [['workload', 22], ['ms', 10], ['runs', 5], ['GFLOP/s', 8], ['peak MB', 8]];
+  if (vsTorch) cols.push(['torch ms', 10], ['torch GFLOP/s', 14], ['torch MB', 9], ['ratio', 7]);
+  const cell = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+  console.log(cols.map(([h, w], i) => (i === 0 ? h.padEnd(w) : h.padStart(w))).join(' '));
+  for (const r of results) {
+    const vals = [r.name, cell(r.medianMs), String(r.runs), cell(r.gflops, 2), String(r.peakRssMb)];
+    if (vsTorch) vals.push(cell(r.torchMs), cell(r.torchGflops, 2), cell(r.torchPeakRssMb, 0), r.ratioVsTorch ? `${r.ratioVsTorch.toFixed(2)}x` : '-');
+    console.log(vals.map((v, i) => (i === 0 ? v.padEnd(cols[i]![1]) : v.padStart(cols[i]![1]))).join(' '));
+  }
+  if (vsTorch) {
+    const rated = results.filter((r) => r.ratioVsTorch);
+    const ok = rated.filter((r) => r.ratioVsTorch! <= 1);
+    console.log(`ratio = median ms ours / PyTorch's, same machine, one run after the other; <= 1.0 on ${ok.length} of ${rated.length} workloads with a twin`);
   }
 }
 
@@ -171,19 +205,15 @@ async function main(): Promise<void> {
     const torch = runTorch(chosen.map((w) => w.name), args.runs);
     for (const r of results) {
       const t = torch.get(r.name);
-      r.torchMs = t ?? null;
-      r.ratioVsTorch = t ? +(r.medianMs / t).toFixed(2) : null;
+      r.torchMs = t?.medianMs ?? null;
+      r.torchGflops = t?.gflops ?? null;
+      r.torchPeakRssMb = t?.peakRssMb ?? null;
+      r.ratioVsTorch = t ? +(r.medianMs / t.medianMs).toFixed(2) : null;
     }
   }
   const m = machine();
   console.log(`\n${m.cpu} x${m.cores}, node ${m.node}, backend ${m.backend}${m.wasmThreads ? ` (${m.wasmThreads} threads)` : ''}, native kernels: ${m.native ?? '-'}, load ${(m.loadAvg as number[]).join(' ')}`);
-  console.log(`${'workload'.padEnd(18)} ${'median ms'.padStart(10)} ${'runs'.padStart(5)} ${'GFLOP/s'.padStart(8)} ${'peak RSS MB'.padStart(12)}${args.vsTorch ? `${'torch ms'.padStart(10)} ${'ratio'.padStart(6)}` : ''}`);
-  for (const r of results) {
-    console.log(
-      `${r.name.padEnd(18)} ${r.medianMs.toFixed(1).padStart(10)} ${String(r.runs).padStart(5)} ${(r.gflops?.toFixed(2) ?? '-').padStart(8)} ${String(r.peakRssMb).padStart(12)}` +
-        (args.vsTorch ? `${(r.torchMs?.toFixed(1) ?? '-').padStart(10)} ${(r.ratioVsTorch?.toFixed(2) ?? '-').padStart(6)}` : ''),
-    );
-  }
+  printTable(results, args.vsTorch);
   if (args.json) writeFileAtomicSync(args.json, JSON.stringify({ machine: m, workloads: results }, null, 2) + '\n');
   if (results.length < chosen.length) process.exitCode = 1;
 }

@@ -194,8 +194,65 @@ class FullRank:
         return out
 
 
+# insa-step ---------------------------------------------------------------------------------
+class InsaStep:
+    """One INSA step (bench/workloads/insa-step.ts): 16 images 64x64 through the default victim
+    ResNet (avg-pool to 32, stride-2 stem 3->16, GN(4)+ReLU, stages [16, 32, 64] x 1 block, 1x1
+    shortcuts, mean pool, linear 64->512), VBPR scores for 2000 users (whitening 512->64, K=K'=32),
+    loss -sum_t mean_u s(u, t); gradient for the pixels only, one Adam step, L-inf projection."""
+    B, USERS, ITEMS, D, K = 16, 2000, 3000, 64, 32
+    flops = 212537344  # as the TS workload counts it (convs fwd + input grad, matMuls fwd + input grad)
+    runs = 20
+
+    def __init__(self):
+        g = torch.Generator().manual_seed(1)
+        r = lambda *s, std=0.1: torch.randn(*s, generator=g) * std
+        conv = lambda ci, co, k: r(co, ci, k, k, std=math.sqrt(2 / (k * k * ci)))
+        gn = lambda c: (torch.ones(c), torch.zeros(c))
+        self.stem = conv(3, 16, 3), gn(16)
+        self.blocks = []
+        cin = 16
+        for s_, w in enumerate([16, 32, 64]):
+            stride = 2 if s_ > 0 else 1
+            sc = conv(cin, w, 1) if (cin != w or s_ > 0) else None
+            self.blocks.append((stride, conv(cin, w, 3), gn(w), conv(w, w, 3), gn(w), sc))
+            cin = w
+        self.proj_w, self.proj_b = r(64, 512), torch.zeros(512)
+        self.mean, self.P = r(1, 512), r(512, self.D)
+        self.bi, self.gi = r(self.ITEMS), r(self.ITEMS, self.K)
+        self.bu, self.gu, self.tu, self.a = r(self.USERS), r(self.USERS, self.K), r(self.USERS, self.K), r(1)
+        self.E, self.bp = r(self.D, self.K), r(self.D)
+        self.items = torch.arange(self.B)
+        self.x0 = torch.rand(self.B, 3, 64, 64, generator=g)
+
+    def encode(self, x):
+        x = (F.avg_pool2d(x, 2) - 0.5) / 0.25
+        w, (gg, gb) = self.stem
+        x = F.relu(F.group_norm(F.conv2d(x, w, stride=2, padding=1), 4, gg, gb, eps=1e-5))
+        for stride, c1, n1, c2, n2, sc in self.blocks:
+            y = F.relu(F.group_norm(F.conv2d(x, c1, stride=stride, padding=1), 4, n1[0], n1[1], eps=1e-5))
+            y = F.group_norm(F.conv2d(y, c2, padding=1), 4, n2[0], n2[1], eps=1e-5)
+            x = F.relu(y + (F.conv2d(x, sc, stride=stride) if sc is not None else x))
+        return x.mean((2, 3)) @ self.proj_w + self.proj_b
+
+    def run(self):
+        eps = 32 / 255
+        x = self.x0.clone().requires_grad_(True)
+        fn = (self.encode(x) - self.mean) @ self.P
+        it = self.items
+        s = torch.cat([self.gu, self.tu], 1) @ torch.cat([self.gi[it], fn @ self.E], 1).T
+        s = s + (self.bi[it] + fn @ self.bp).reshape(1, -1) + (self.bu + self.a).reshape(-1, 1)
+        loss = -s.mean(0).sum()
+        (grad,) = torch.autograd.grad(loss, [x])
+        with torch.no_grad():
+            m, v = 0.1 * grad, 0.001 * grad * grad
+            upd = (eps / 4) * (m / 0.1) / ((v / 0.001).sqrt() + 1e-8)
+            out = torch.minimum(torch.maximum(x - upd, self.x0 - eps), self.x0 + eps).clamp(0, 1)
+        return out
+
+
 WORKLOADS = {'conv-block': ConvBlock, 'mlp-adam': MlpAdam, 'vbpr-epoch': VbprEpoch,
-             'lightgcn-epoch': LightgcnEpoch, 'full-rank': FullRank}
+             'lightgcn-epoch': LightgcnEpoch, 'full-rank': FullRank, 'insa-step': InsaStep}
 
 
 def main():

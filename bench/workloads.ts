@@ -20,8 +20,11 @@ export interface Workload<C = any> {
   warmup?(ctx: C): void | Promise<void>;
   /** Release tensors (not timed). */
   teardown?(ctx: C): void | Promise<void>;
-  /** Floating-point operations per run, where well defined (then GFLOP/s is reported). */
-  flops?: number | ((ctx: C) => number);
+  /**
+   * Floating-point operations per run, where well defined (then GFLOP/s is reported); 'counted':
+   * the convolutions' and matMuls' FLOPs counted from the kernels of the warm-up run (./flops.ts).
+   */
+  flops?: number | ((ctx: C) => number) | 'counted';
   /** Timed runs unless --runs is given (default 5). */
   runs?: number;
 }

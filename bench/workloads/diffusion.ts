@@ -60,4 +60,5 @@ registerWorkload<{ m: LatentDiffusion; z: tf.Tensor4D; target: tf.Tensor4D }>({
     m.dispose();
     tf.dispose([z, target]);
   },
+  flops: 'counted',
 });

@@ -5,6 +5,7 @@
  * Trained by category classification (victim F, surrogate G) or SimCLR/InfoNCE (semantic C).
  */
 import * as tf from '@tensorflow/tfjs';
+import { groupNorm } from '../core/kernels/group_norm.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../core/rng.js';
@@ -79,14 +80,13 @@ export class ResNetEncoder implements ImageEncoder {
     return this.weights.get(name)!;
   }
 
-  /** GroupNorm over (H, W, C/groups) then per-channel gain and bias. */
+  /**
+   * GroupNorm over (H, W, C/groups) then per-channel gain and bias (eps 1e-5): the project's one
+   * groupNorm (src/core/kernels/group_norm.ts), one native kernel forward and one backward where
+   * the addon runs.
+   */
   private gn(x: tf.Tensor4D, p: string): tf.Tensor4D {
-    const [n, h, wd, c] = x.shape;
-    const g = this.config.groups;
-    const r = x.reshape([n, h, wd, g, c / g]);
-    const { mean, variance } = tf.moments(r, [1, 2, 4], true);
-    const y = r.sub(mean).div(variance.add(1e-5).sqrt()).reshape([n, h, wd, c]);
-    return y.mul(this.w(`${p}.g`)).add(this.w(`${p}.b`));
+    return groupNorm(x, this.w(`${p}.g`) as tf.Tensor1D, this.w(`${p}.b`) as tf.Tensor1D, this.config.groups, { eps: 1e-5 });
   }
 
   encode(images: tf.Tensor4D): tf.Tensor2D {

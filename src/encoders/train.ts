@@ -9,6 +9,7 @@
  * users' choices in a fashion catalogue, and VBPR then gains nothing from it (README, "Victims").
  */
 import * as tf from '@tensorflow/tfjs';
+import { fastAdam } from '../core/kernels/adam.js';
 import { Rng } from '../core/rng.js';
 import { InputError } from '../core/errors.js';
 import { Progress } from '../core/progress.js';
@@ -92,7 +93,8 @@ export async function trainEncoder(ds: Dataset, role: EncoderRole, config: Parti
     init.dispose();
     return head;
   });
-  const opt = tf.train.adam(o.lr);
+  // tf.train.adam's arithmetic in one fused pass per variable (src/core/kernels/adam.ts)
+  const opt = fastAdam(o.lr);
   const vars = [...encoder.trainableVariables(), ...heads];
   const lossCurve: number[] = [];
   let correct = new Float64Array(labelSets.length);

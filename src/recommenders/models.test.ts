@@ -196,4 +196,21 @@ describe('recommenders', () => {
     v.dispose();
     feats.dispose();
   });
+  it('the features preprocessed once per fit are, row for row, the bits of preprocessing a batch', async () => {
+    // fit() whitens every item once and gathers rows per batch; before, it gathered raw rows and
+    // whitened each batch. 700 x 96 -> 64 is past the native GEMM's threading threshold.
+    const rng = new Rng(3);
+    const I = 700, D = 96;
+    const feats = tf.tensor2d(rng.normalArray(I * D), [I, D]);
+    const train = Array.from({ length: 40 }, () => Array.from(rng.intArray(5, I)));
+    const m = createRecommender('vbpr', { ...small, epochs: 1, whitenDims: 64 });
+    await m.fit({ numUsers: 40, numItems: I, train, validation: new Int32Array(40).fill(-1), excludedNegatives: new Set(), itemFeatures: feats });
+    const rows = tf.tensor1d(Int32Array.from(rng.intArray(37, I)), 'int32');
+    const once = tf.gather(m.preprocess(feats), rows);
+    const batch = m.preprocess(tf.gather(feats, rows) as tf.Tensor2D);
+    expect(once.shape).toEqual([37, 64]);
+    expect(Array.from(once.dataSync())).toEqual(Array.from(batch.dataSync()));
+    tf.dispose([feats, rows, once, batch]);
+    m.dispose();
+  });
 });

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { fastAdam } from '../core/kernels/adam.js';
 import { Rng } from '../core/rng.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { writeDirAtomic } from '../core/fsutil.js';
@@ -104,6 +105,8 @@ export class LatentRecommender implements Recommender {
   private fMean: tf.Tensor2D | null = null;
   private fStd: tf.Tensor2D | null = null;
   private fProj: tf.Tensor2D | null = null;
+  /** During fit only: every item's preprocessed features norm(feats), computed once (items x visualDim). */
+  private fitFn: tf.Tensor2D | null = null;
   private itemCat: Int32Array | null = null;
   private catT: tf.Tensor1D | null = null;
   private seen: Set<number>[] = [];
@@ -254,7 +257,12 @@ export class LatentRecommender implements Recommender {
     if (pairs.length === 0) throw new InputError('no training interactions');
     const negPool = negativePool(d.numItems, d.excludedNegatives);
     if (negPool.length === 0) throw new InputError('every item is excluded from negative sampling');
-    const opt = tf.train.adam(cfg.lr);
+    // The fused Adam update (src/core/kernels/adam.ts): tf.train.adam's arithmetic in one pass per
+    // variable instead of ~12 ops over every table; results equal to float rounding.
+    const opt = fastAdam(cfg.lr);
+    // The feature map is fixed during training: preprocess every item once (the rows are what
+    // norm(gather(feats)) gives, bit for bit), instead of per batch and per validation block.
+    this.fitFn = this.visual ? tf.keep(this.preprocess(this.feats!)) : null;
     const varList = [...this.vars.values()];
     const lossCurve: number[] = [];
     const validationCurve: number[] = [];
@@ -296,6 +304,8 @@ export class LatentRecommender implements Recommender {
       } else progress.tick(1, `loss ${lossCurve.at(-1)!.toFixed(4)}`);
     }
     progress.finish();
+    this.fitFn?.dispose();
+    this.fitFn = null;
     if (snapshot) {
       for (const [k, x] of snapshot) this.v(k).assign(x);
       tf.dispose([...snapshot.values()]);
@@ -324,8 +334,8 @@ export class LatentRecommender implements Recommender {
     const ut = tf.tensor1d(Int32Array.from(b, (p) => p[0]), 'int32');
     const pt = tf.tensor1d(Int32Array.from(b, (p) => p[1]), 'int32');
     const nt = tf.tensor1d(neg, 'int32');
-    const fp = this.visual ? tf.tidy(() => this.norm(tf.gather(this.feats!, pt))) : null;
-    const fn = this.visual ? tf.tidy(() => this.norm(tf.gather(this.feats!, nt))) : null;
+    const fp = this.visual ? tf.gather(this.fitFn!, pt) : null;
+    const fn = this.visual ? tf.gather(this.fitFn!, nt) : null;
     const bpr = (a: tf.Tensor2D | null, c: tf.Tensor2D | null) => tf.softplus(this.pairScore(ut, nt, c).sub(this.pairScore(ut, pt, a))).mean();
     // AMR (section 3): Delta = eps g / ||g|| per item, g = dL_BPR/df, held constant in the update.
     let dp: tf.Tensor2D | null = null;
@@ -359,10 +369,11 @@ export class LatentRecommender implements Recommender {
 
   private async validationHr(users: number[], validation: Int32Array): Promise<number> {
     let hits = 0;
-    const all = Int32Array.from({ length: this.numItems }, (_, i) => i);
+    const all = tf.tensor1d(Int32Array.from({ length: this.numItems }, (_, i) => i), 'int32');
     for (let s = 0; s < users.length; s += 256) {
       const b = users.slice(s, s + 256);
-      const m = this.score(Int32Array.from(b), all);
+      // score(b, all items) on the features preprocessed once for this fit
+      const m = tf.tidy(() => scoreMatrix(this.scoreTerms(tf.tensor1d(Int32Array.from(b), 'int32'), all, this.fitFn)));
       const d = await m.data();
       m.dispose();
       b.forEach((u, r) => {
@@ -375,6 +386,7 @@ export class LatentRecommender implements Recommender {
         if (rank < 10) hits++;
       });
     }
+    all.dispose();
     return hits / Math.max(1, users.length);
   }
 
@@ -485,8 +497,8 @@ export class LatentRecommender implements Recommender {
   dispose(): void {
     tf.dispose([...this.vars.values()]);
     this.vars.clear();
-    tf.dispose([this.feats, this.fMean, this.fStd, this.fProj, this.catT].filter((x) => x !== null) as tf.Tensor[]);
-    this.feats = this.fMean = this.fStd = this.fProj = null;
+    tf.dispose([this.feats, this.fMean, this.fStd, this.fProj, this.fitFn, this.catT].filter((x) => x !== null) as tf.Tensor[]);
+    this.feats = this.fMean = this.fStd = this.fProj = this.fitFn = null;
     this.catT = null;
   }
 }
