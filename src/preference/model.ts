@@ -24,6 +24,13 @@ import { knnGraph, lightGcn, propagate, toTensorGraph, userItemGraph, userMeanGr
 
 export const PreferenceConfigSchema = z
   .object({
+    /**
+     * The surrogate's family: absent or 'lightgcn' = this file's two-view preference encoder (the
+     * paper's); 'vbpr' = the attacker trains its own VBPR on the public interactions and the attacker
+     * encoder's features (it assumes the VARS family, not its parameters) and uses it in its linear
+     * form (src/recommenders/linear-view.ts). Absent keeps the cache keys of earlier runs.
+     */
+    model: z.enum(['lightgcn', 'vbpr']).optional(),
     layers: z.number().int().min(0).max(8).default(3),
     dim: z.number().int().min(2).max(1024).default(64),
     k: z.number().int().min(1).max(200).default(10),
@@ -149,6 +156,36 @@ export class PreferenceEncoder {
   /** Raw e_u rows (read-only view). */
   userEmbeddingArray(): Float32Array {
     return this.buf.user;
+  }
+
+  /**
+   * A surrogate given in linear form (src/recommenders/linear-view.ts): user vectors, items' ID parts
+   * and the map f P + c from features into item vectors; `features` (numItems x featDim) give the
+   * items' current visual parts.
+   */
+  static fromLinear(
+    cfg: PreferenceConfig,
+    view: { dim: number; user: Float32Array; itemId: Float32Array; proj: Float32Array; projBias: Float32Array },
+    features: Float32Array,
+    featDim: number,
+  ): PreferenceEncoder {
+    const d = view.dim;
+    const numUsers = view.user.length / d;
+    const numItems = view.itemId.length / d;
+    if (features.length !== numItems * featDim || view.proj.length !== featDim * d) {
+      throw new InputError(`linear surrogate: ${features.length} feature values for ${numItems} items x ${featDim} dims, projection ${view.proj.length} for ${featDim} x ${d}`);
+    }
+    const itemVis = tf.tidy(() => {
+      const h = tf.add(tf.matMul(tf.tensor2d(features, [numItems, featDim]), tf.tensor2d(view.proj, [featDim, d])), tf.tensor1d(view.projBias));
+      return h.dataSync() as Float32Array;
+    });
+    return new PreferenceEncoder({ ...cfg, dim: d, views: 'both' }, numUsers, numItems, featDim, {
+      user: view.user,
+      itemId: view.itemId,
+      itemVis: Float32Array.from(itemVis),
+      proj: view.proj,
+      projBias: view.projBias,
+    });
   }
 
   /** Train the encoder with BPR (sec. 5). Deterministic given `rng`. */
