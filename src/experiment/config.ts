@@ -11,6 +11,7 @@ import { createAttack } from '../attacks/registry.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { decodeUtf8 } from '../data/utf8.js';
 import { DEFENCES } from '../defences/index.js';
+import { OnnxRoleSchema, type OnnxRoleConfig } from '../onnx/from-config.js';
 import { PreferenceConfigSchema } from '../preference/model.js';
 import { RecommenderOptionsSchema } from '../recommenders/config-schema.js';
 
@@ -27,6 +28,15 @@ const encoderSchema = z
     lr: z.number().positive().default(3e-3),
   })
   .strict();
+
+/** A role's encoder: an ONNX file when the entry has an `onnx` key, else the settings of a network trained here. */
+const roleSchema = z.unknown().transform((v, ctx): OnnxRoleConfig | z.infer<typeof encoderSchema> => {
+  const onnx = typeof v === 'object' && v !== null && 'onnx' in v;
+  const r = (onnx ? OnnxRoleSchema : encoderSchema).safeParse(v ?? {});
+  if (r.success) return r.data;
+  for (const i of r.error.issues) ctx.issues.push({ ...i, input: v } as never);
+  return z.NEVER;
+}).prefault({});
 
 /** Defences applied on top of the undefended evaluation (which always runs: 'none' is not listed). */
 const DEFENCE_NAMES = DEFENCES.filter((d) => d !== 'none');
@@ -70,9 +80,9 @@ export const experimentSchema = z
     evalUsers: z.number().int().min(0).default(0),
     /** Attack at most this many targets (0: all targets of the dataset). */
     maxTargets: z.number().int().min(0).default(0),
-    /** Image encoders (spec section 4), trained once per experiment on the first seed. */
+    /** Image encoders (spec section 4), trained once per experiment on the first seed, or ONNX files ({ onnx: path, ... }; src/onnx/from-config.ts). */
     encoders: z
-      .object({ victim: encoderSchema.prefault({}), surrogate: encoderSchema.prefault({}), semantic: encoderSchema.prefault({}) })
+      .object({ victim: roleSchema, surrogate: roleSchema, semantic: roleSchema })
       .strict()
       .prefault({}),
     /** Victim recommenders (spec section 3). */

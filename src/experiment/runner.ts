@@ -33,6 +33,7 @@ import { evaluateAip } from '../evaluation/aip-protocol.js';
 import { evaluateDetector } from '../evaluation/detector.js';
 import { evaluateTargets } from '../evaluation/full-ranking.js';
 import { imagePairMetrics } from '../evaluation/image-metrics.js';
+import { isOnnxRole, loadOnnxRole } from '../onnx/from-config.js';
 import { PreferenceEncoder } from '../preference/model.js';
 import { trainSurrogate } from '../preference/train.js';
 import type { FitReport, Recommender, VictimKind } from '../recommenders/recommender.js';
@@ -133,8 +134,14 @@ export async function prepareEncoders(
   const encSeed = cfg.seeds[0]!;
   const encoders = {} as Record<EncoderRole, ImageEncoder>;
   const encHash = {} as Record<EncoderRole, string>;
+  // ONNX files first: a bad file is reported before any training (src/onnx/from-config.ts)
+  for (const role of ROLES) {
+    const e = cfg.encoders[role];
+    if (isOnnxRole(e)) ({ encoder: encoders[role], hash: encHash[role] } = await loadOnnxRole(role, e));
+  }
   for (const [r, role] of ROLES.entries()) {
     const e = cfg.encoders[role];
+    if (isOnnxRole(e)) continue;
     const res = await cache.get(
       'encoder',
       { data: dataKey, role, e, seed: encSeed },
