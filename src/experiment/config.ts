@@ -11,6 +11,7 @@ import { createAttack } from '../attacks/registry.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { decodeUtf8 } from '../data/utf8.js';
 import { DEFENCES } from '../defences/index.js';
+import { DiffusionFitSchema } from '../diffusion/fit.js';
 import { OnnxRoleSchema, type OnnxRoleConfig } from '../onnx/from-config.js';
 import { PreferenceConfigSchema } from '../preference/model.js';
 import { RecommenderOptionsSchema } from '../recommenders/config-schema.js';
@@ -93,6 +94,11 @@ export const experimentSchema = z
     surrogate: PreferenceConfigSchema.prefault({}),
     /** Latent diffusion model: 'default' (the shipped checkpoint) or a checkpoint folder. */
     diffusion: z.string().default('default'),
+    /**
+     * Fit the diffusion model to the dataset's non-target images before the attacks use it
+     * (src/diffusion/fit.ts; written `diffusion: fit` or `diffusion: { from, fit: {...} }` in a config).
+     */
+    diffusionFit: DiffusionFitSchema.optional(),
     /** Attacks, each run on every target for every seed. */
     attacks: z
       .array(attackSchema)
@@ -201,9 +207,22 @@ function unwrap(s: z.ZodType): z.ZodType {
 
 /** Validate a plain object as an experiment config. */
 export function parseConfig(raw: unknown, source = 'config'): ExperimentConfig {
+  raw = diffusionShorthand(raw);
   const r = experimentSchema.safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(formatIssues(r.error, source, raw ?? {}));
   return r.data;
+}
+
+/** `diffusion: fit` and `diffusion: { from?, fit? }` as `diffusion: <checkpoint>` + `diffusionFit`. */
+function diffusionShorthand(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const d = (raw as Record<string, unknown>).diffusion;
+  if (d === 'fit') return { ...raw, diffusion: 'default', diffusionFit: {} };
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) return raw;
+  const { from, fit, ...rest } = d as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new ConfigError(`config: unknown key ${extra.map((k) => `'diffusion.${k}'`).join(', ')}; allowed keys: from, fit`);
+  return { ...raw, diffusion: from ?? 'default', diffusionFit: fit ?? {} };
 }
 
 /** Read a YAML/JSON config file (without validation). */

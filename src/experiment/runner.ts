@@ -24,7 +24,6 @@ import { datasetContentKey } from '../data/content-key.js';
 import { openDataset } from '../data/open.js';
 import { applyDefence } from '../defences/index.js';
 import type { LatentDiffusion } from '../diffusion/model.js';
-import { loadDiffusion } from '../diffusion/model.js';
 import type { EncoderRole, ImageEncoder } from '../encoders/encoder.js';
 import { extractFeatures, loadEncoder } from '../encoders/resnet.js';
 import { trainEncoder } from '../encoders/train.js';
@@ -40,6 +39,7 @@ import type { FitReport, Recommender, VictimKind } from '../recommenders/recomme
 import { createRecommender, loadRecommender } from '../recommenders/models.js';
 import { victimTrainingData } from '../recommenders/training-data.js';
 import { ArtefactCache } from './cache.js';
+import { prepareDiffusion } from './diffusion-stage.js';
 import type { AttackSpec, ExperimentConfig } from './config.js';
 import { appliedConfig, preflightPaths, RunLog } from './outputs.js';
 import { RowCollector, frontierPoints, rowsToCsv, type ResultsFile } from './results.js';
@@ -246,7 +246,8 @@ async function runStages(cfg: ExperimentConfig, attacks: PlannedAttack[], log: (
 
   // ---- diffusion (the attacker's)
   let diffusion: LatentDiffusion | undefined;
-  if (needs('diffusion')) diffusion = await timed(st, 'diffusion', () => loadDiffusion(cfg.diffusion === 'default' ? undefined : cfg.diffusion));
+  const diff = needs('diffusion') ? await timed(st, 'diffusion', () => prepareDiffusion(cfg, ds, dataKey, cache, st.log)) : null;
+  if (diff) diffusion = diff.model;
 
   const rows = new RowCollector();
   const extras: ReportExtras = {
@@ -345,7 +346,7 @@ async function runStages(cfg: ExperimentConfig, attacks: PlannedAttack[], log: (
           enc: attack.threat.knows.map((k) => ({ victimEncoder: encHash.victim, surrogateEncoder: attackerHash, semanticEncoder: encHash.semantic })[k as string] ?? k),
           victim: v?.hash ?? null,
           surrogate: attack.threat.knows.includes('surrogateRecommender') ? surrogate?.hash : null,
-          diffusion: attack.threat.knows.includes('diffusion') ? cfg.diffusion : null,
+          diffusion: attack.threat.knows.includes('diffusion') ? diff?.key : null,
         };
         const res = await timed(st, `attack:${spec.name}`, () =>
           cache.get(
@@ -478,6 +479,7 @@ async function runStages(cfg: ExperimentConfig, attacks: PlannedAttack[], log: (
       protocolText: protocolText(cfg, targets.length, extras.evalUsers),
       dataset: extras.dataset,
       tier: cfg.tier,
+      ...(diff ? { diffusionQuality: diff.quality } : {}),
       attackTiers: Object.fromEntries(attacks.filter((a) => a.attack).map((a) => [a.spec.name, attackTier(a.attack!, cfg.tier)])),
     },
     rows: rows.rows(),
