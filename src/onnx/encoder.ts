@@ -9,6 +9,7 @@ import { ConfigError } from '../core/errors.js';
 import type { EncoderDescription, ImageEncoder } from '../encoders/encoder.js';
 import { importOnnx, type OnnxModel } from './importer.js';
 import { DT } from './proto.js';
+import { resizeBilinearHalfPixel } from './resize.js';
 
 export const OnnxEncoderConfigSchema = z.object({
   /** Path of the .onnx file. */
@@ -74,7 +75,7 @@ export class OnnxImageEncoder implements ImageEncoder {
   encode(images: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
       const s = this.inputSize;
-      const x = images.shape[1] === s && images.shape[2] === s ? images : tf.image.resizeBilinear(images, [s, s], false, true);
+      const x = images.shape[1] === s && images.shape[2] === s ? images : resizeBilinearHalfPixel(images, s, s);
       const norm = tf.div(tf.sub(x, this.meanT), this.stdT);
       const nchw = tf.transpose(norm, [0, 3, 1, 2]);
       const y = this.model.apply({ [this.inputName]: nchw })[this.outputName]!;

@@ -32,7 +32,7 @@ describe('encoders from ONNX files in the experiment config', () => {
     const viaConfig = encoders.victim.encode(x);
     const model = await importOnnx(fileA);
     const direct = tf.tidy(() => {
-      const r = tf.image.resizeBilinear(x, [16, 16], false, true);
+      const r = tf.image.resizeBilinear(x, [16, 16], false, true); // tfjs's own resize: same forward values
       const n = tf.div(tf.sub(r, tf.tensor1d(mean)), tf.tensor1d(std));
       return model.apply({ image: tf.transpose(n, [0, 3, 1, 2]) }).logits!;
     });
