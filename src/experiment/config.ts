@@ -183,6 +183,8 @@ function gotText(v: unknown): string {
 }
 
 function shapeAt(path: readonly PropertyKey[]): string[] | null {
+  // an encoder role is a trained network's settings or an ONNX file (roleSchema)
+  if (path.length === 2 && path[0] === 'encoders') return [`${Object.keys(encoderSchema.shape).join(', ')} (a trained encoder) or ${Object.keys(OnnxRoleSchema.shape).join(', ')} (an ONNX file)`];
   let s: z.ZodType = experimentSchema;
   for (const p of path) {
     const inner = unwrap(s);
