@@ -73,7 +73,8 @@ async function render(file: string, size: number): Promise<{ png: Buffer; colour
     .composite([{ input: await sharp(icon.data, { raw: { width: inner, height: inner, channels: 4 } }).png().toBuffer(), left: pad, top: pad }])
     .png()
     .toBuffer();
-  return { png, colour };
+  // composite leaves an alpha channel: store plain RGB (the background is opaque)
+  return { png: await sharp(png).removeAlpha().png().toBuffer(), colour };
 }
 
 function softmax(logits: number[]): number[] {
