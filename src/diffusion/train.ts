@@ -64,6 +64,10 @@ export interface DiffusionTrainOptions {
   /** Stop after this many optimisation steps in this call (tests simulate a kill with it). */
   stopAfterSteps?: number;
   quiet?: boolean;
+  /** Start from these weights instead of a fresh initialisation (fine-tuning; its config must be cfg.model). */
+  init?: LatentDiffusion;
+  /** Train on these items only (default: all); the holdout is drawn from them. */
+  items?: readonly number[];
 }
 
 /** Items held out of diffusion training (for reported metrics) and the training pool, by seed. */
@@ -243,16 +247,17 @@ async function trainUnet(run: TrainRun): Promise<void> {
 export async function trainDiffusion(ds: Dataset, cfg: DiffusionTrainConfig, opts: DiffusionTrainOptions): Promise<DiffusionTrainResult> {
   const size = cfg.model.imageSize;
   if (ds.images.size !== size) throw new Error(`diffusion config imageSize ${size} differs from the dataset's ${ds.images.size}px images`);
-  const { holdout, pool } = diffusionItemSplit(ds.itemIds.length, cfg);
+  const split = diffusionItemSplit(opts.items?.length ?? ds.itemIds.length, cfg);
+  const [holdout, pool] = [split.holdout, split.pool].map((l) => (opts.items ? l.map((k) => opts.items![k]!) : l)) as [number[], number[]];
   const run: TrainRun = {
     cfg,
     opts,
     rng: new Rng(cfg.seed).fork('diffusion-train'),
     batchOf: await poolBatches(ds, pool, size),
     poolSize: pool.length,
-    model: new LatentDiffusion(cfg.model, new Rng(cfg.seed).fork('diffusion-init')),
+    model: opts.init ?? new LatentDiffusion(cfg.model, new Rng(cfg.seed).fork('diffusion-init')),
     ckptDir: path.join(opts.outDir, 'checkpoint'),
-    state: { phase: 'vae', step: 0, latentScale: 1, vaeLoss: [], unetLoss: [], seconds: 0 },
+    state: { phase: 'vae', step: 0, latentScale: opts.init?.latentScale ?? 1, vaeLoss: [], unetLoss: [], seconds: 0 },
     vaeOpt: fastAdam(cfg.vae.lr),
     unetOpt: fastAdam(cfg.unet.lr),
     budget: opts.stopAfterSteps ?? Infinity,

@@ -11,6 +11,8 @@ import { createAttack } from '../attacks/registry.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { decodeUtf8 } from '../data/utf8.js';
 import { DEFENCES } from '../defences/index.js';
+import { DiffusionFitSchema } from '../diffusion/fit.js';
+import { OnnxRoleSchema, type OnnxRoleConfig } from '../onnx/from-config.js';
 import { PreferenceConfigSchema } from '../preference/model.js';
 import { RecommenderOptionsSchema } from '../recommenders/config-schema.js';
 
@@ -27,6 +29,15 @@ const encoderSchema = z
     lr: z.number().positive().default(3e-3),
   })
   .strict();
+
+/** A role's encoder: an ONNX file when the entry has an `onnx` key, else the settings of a network trained here. */
+const roleSchema = z.unknown().transform((v, ctx): OnnxRoleConfig | z.infer<typeof encoderSchema> => {
+  const onnx = typeof v === 'object' && v !== null && 'onnx' in v;
+  const r = (onnx ? OnnxRoleSchema : encoderSchema).safeParse(v ?? {});
+  if (r.success) return r.data;
+  for (const i of r.error.issues) ctx.issues.push({ ...i, input: v } as never);
+  return z.NEVER;
+}).prefault({});
 
 /** Defences applied on top of the undefended evaluation (which always runs: 'none' is not listed). */
 const DEFENCE_NAMES = DEFENCES.filter((d) => d !== 'none');
@@ -77,9 +88,9 @@ export const experimentSchema = z
      * targets (AUV-Fusion's amortised perturbation) see only their chunk.
      */
     attackChunk: z.number().int().min(0).default(0),
-    /** Image encoders (spec section 4), trained once per experiment on the first seed. */
+    /** Image encoders (spec section 4), trained once per experiment on the first seed, or ONNX files ({ onnx: path, ... }; src/onnx/from-config.ts). */
     encoders: z
-      .object({ victim: encoderSchema.prefault({}), surrogate: encoderSchema.prefault({}), semantic: encoderSchema.prefault({}) })
+      .object({ victim: roleSchema, surrogate: roleSchema, semantic: roleSchema })
       .strict()
       .prefault({}),
     /** Victim recommenders (spec section 3). */
@@ -90,6 +101,11 @@ export const experimentSchema = z
     surrogate: PreferenceConfigSchema.prefault({}),
     /** Latent diffusion model: 'default' (the shipped checkpoint) or a checkpoint folder. */
     diffusion: z.string().default('default'),
+    /**
+     * Fit the diffusion model to the dataset's non-target images before the attacks use it
+     * (src/diffusion/fit.ts; written `diffusion: fit` or `diffusion: { from, fit: {...} }` in a config).
+     */
+    diffusionFit: DiffusionFitSchema.optional(),
     /** Attacks, each run on every target for every seed. */
     attacks: z
       .array(attackSchema)
@@ -174,6 +190,8 @@ function gotText(v: unknown): string {
 }
 
 function shapeAt(path: readonly PropertyKey[]): string[] | null {
+  // an encoder role is a trained network's settings or an ONNX file (roleSchema)
+  if (path.length === 2 && path[0] === 'encoders') return [`${Object.keys(encoderSchema.shape).join(', ')} (a trained encoder) or ${Object.keys(OnnxRoleSchema.shape).join(', ')} (an ONNX file)`];
   let s: z.ZodType = experimentSchema;
   for (const p of path) {
     const inner = unwrap(s);
@@ -198,9 +216,22 @@ function unwrap(s: z.ZodType): z.ZodType {
 
 /** Validate a plain object as an experiment config. */
 export function parseConfig(raw: unknown, source = 'config'): ExperimentConfig {
+  raw = diffusionShorthand(raw);
   const r = experimentSchema.safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(formatIssues(r.error, source, raw ?? {}));
   return r.data;
+}
+
+/** `diffusion: fit` and `diffusion: { from?, fit? }` as `diffusion: <checkpoint>` + `diffusionFit`. */
+function diffusionShorthand(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const d = (raw as Record<string, unknown>).diffusion;
+  if (d === 'fit') return { ...raw, diffusion: 'default', diffusionFit: {} };
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) return raw;
+  const { from, fit, ...rest } = d as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new ConfigError(`config: unknown key ${extra.map((k) => `'diffusion.${k}'`).join(', ')}; allowed keys: from, fit`);
+  return { ...raw, diffusion: from ?? 'default', diffusionFit: fit ?? {} };
 }
 
 /** Read a YAML/JSON config file (without validation). */

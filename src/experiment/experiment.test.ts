@@ -27,7 +27,7 @@ describe('experiment config', () => {
     const l = loadConfig({ file, sets: ['ks=[5,10]', 'encoders.victim.epochs=2'] });
     expect(l.seeds).toEqual([4]);
     expect(l.ks).toEqual([5, 10]);
-    expect(l.encoders.victim.epochs).toBe(2);
+    expect(l.encoders.victim).toMatchObject({ epochs: 2 });
   });
   it('names the key and the allowed values on a mistake', () => {
     expect(() => parseConfig({ victims: ['vbpr', 'dvbpr'] })).toThrow(/'victims\.1' must be one of "bpr-mf", "vbpr", "deepstyle", "amr"/);

@@ -8,12 +8,14 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import type { EncoderDescription, ImageEncoder } from '../encoders/encoder.js';
 import { importOnnx, type OnnxModel } from './importer.js';
+import { DT } from './proto.js';
+import { resizeBilinearHalfPixel } from './resize.js';
 
 export const OnnxEncoderConfigSchema = z.object({
   /** Path of the .onnx file. */
   file: z.string().min(1),
-  /** Side length the network expects (e.g. 224). */
-  inputSize: z.number().int().positive(),
+  /** Side length the network expects (e.g. 224); default: read from the file's declared input shape. */
+  inputSize: z.number().int().positive().optional(),
   /** Per-channel normalisation applied to [0,1] pixels (ImageNet defaults). */
   mean: z.tuple([z.number(), z.number(), z.number()]).default([0.485, 0.456, 0.406]),
   std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).default([0.229, 0.224, 0.225]),
@@ -53,21 +55,27 @@ export class OnnxImageEncoder implements ImageEncoder {
     if (!inputName || (c.inputName === undefined && model.inputs.length !== 1))
       throw new ConfigError(`onnx encoder ${c.file}: the model has inputs [${model.inputs.map((i) => i.name).join(', ')}]; set inputName`);
     if (!model.inputs.some((i) => i.name === inputName)) throw new ConfigError(`onnx encoder ${c.file}: no input named '${inputName}' (inputs: ${model.inputs.map((i) => i.name).join(', ')})`);
-    const declared = model.inputs.find((i) => i.name === inputName)!.shape;
-    if (declared && (declared.length !== 4 || declared[1] !== 3 || [2, 3].some((k) => typeof declared[k] === 'number' && declared[k] !== c.inputSize)))
-      throw new ConfigError(`onnx encoder ${c.file}: input '${inputName}' has shape [${declared.join(', ')}], which does not take ${c.inputSize}x${c.inputSize} RGB images (NCHW); set inputSize to the model's size`);
+    const input = model.inputs.find((i) => i.name === inputName)!;
+    if (input.elemType !== DT.FLOAT) throw new ConfigError(`onnx encoder ${c.file}: input '${inputName}' is not a float tensor (ONNX element type ${input.elemType}); an image encoder takes float NCHW pixels`);
+    const declared = input.shape;
+    const fileSize = declared && typeof declared[2] === 'number' && declared[2] === declared[3] ? declared[2] : undefined;
+    const inputSize = c.inputSize ?? fileSize;
+    if (inputSize === undefined) throw new ConfigError(`onnx encoder ${c.file}: input '${inputName}' has shape [${(declared ?? []).join(', ')}], which declares no fixed square image size; set inputSize`);
+    if (declared && (declared.length !== 4 || declared[1] !== 3 || [2, 3].some((k) => typeof declared[k] === 'number' && declared[k] !== inputSize)))
+      throw new ConfigError(`onnx encoder ${c.file}: input '${inputName}' has shape [${declared.join(', ')}], which does not take ${inputSize}x${inputSize} RGB images (NCHW); set inputSize to the model's size`);
     const outputName = c.outputName ?? model.outputs[0]!.name;
     if (!model.outputs.some((o) => o.name === outputName)) throw new ConfigError(`onnx encoder ${c.file}: no output named '${outputName}' (outputs: ${model.outputs.map((o) => o.name).join(', ')}); allowed outputName values are those`);
-    const probe = tf.tidy(() => model.apply({ [inputName]: tf.zeros([1, 3, c.inputSize, c.inputSize]) })[outputName]!);
+    const probe = tf.tidy(() => model.apply({ [inputName]: tf.zeros([1, 3, inputSize, inputSize]) })[outputName]!);
     const featureDim = probe.size;
     probe.dispose();
-    return new OnnxImageEncoder(model, inputName, outputName, c.inputSize, c.mean, c.std, featureDim);
+        if (!Number.isFinite(featureDim) || featureDim < 1) throw new ConfigError(`onnx encoder ${c.file}: output '${outputName}' is empty`);
+    return new OnnxImageEncoder(model, inputName, outputName, inputSize, c.mean, c.std, featureDim);
   }
 
   encode(images: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
       const s = this.inputSize;
-      const x = images.shape[1] === s && images.shape[2] === s ? images : tf.image.resizeBilinear(images, [s, s], false, true);
+      const x = images.shape[1] === s && images.shape[2] === s ? images : resizeBilinearHalfPixel(images, s, s);
       const norm = tf.div(tf.sub(x, this.meanT), this.stdT);
       const nchw = tf.transpose(norm, [0, 3, 1, 2]);
       const y = this.model.apply({ [this.inputName]: nchw })[this.outputName]!;

@@ -2,6 +2,7 @@
  * The HTML report (spec section 11): one self-contained file (chart.js and every image inlined,
  * no network) with a summary table, plots, an image grid and the protocol in words.
  */
+import { diffusionQualitySection } from './diffusion-quality.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -147,6 +148,7 @@ figcaption{font-size:11px;color:#5b6472}
 
 <h2>Victim accuracy (clean test split)</h2>
 <table>${accHead}${accBody}</table>
+${diffusionQualitySection(results.manifest)}
 ${defenceRows}
 ${frontierHtml}
 

@@ -107,6 +107,7 @@ export function finishAssembly(ctx: ExperimentContext, asm: Assembly): { results
       protocolText: protocolText(cfg, ctx.targets.length, asm.extras.evalUsers),
       dataset: asm.extras.dataset,
       tier: cfg.tier,
+      ...(ctx.diffusionQuality ? { diffusionQuality: ctx.diffusionQuality } : {}),
       attackTiers: Object.fromEntries([...ctx.attacks].filter(([, a]) => a).map(([name, a]) => [name, attackTier(a!, cfg.tier)])),
     },
     rows: asm.rows.rows(),

@@ -7,6 +7,7 @@ import type { Recommender } from '../../recommenders/recommender.js';
 import { writeJsonAtomic } from '../../core/fsutil.js';
 import { Rng } from '../../core/rng.js';
 import type { VictimKind } from '../../recommenders/recommender.js';
+import { diffusionKey } from '../diffusion-stage.js';
 import { attackerEncoder, attackerEncoderHash, diffusionOf, encoderHashes, encodersOf, timed, type ExperimentContext } from './context.js';
 import { targetChunks } from './plan.js';
 import type { AttackerProduct, VictimProduct } from './victims.js';
@@ -111,7 +112,7 @@ export async function attackStage(
     enc: attack.threat.knows.map((k) => ({ victimEncoder: encHash.victim, surrogateEncoder: attackerHash, semanticEncoder: encHash.semantic })[k as string] ?? k),
     victim: victim?.hash ?? null,
     surrogate: knows.has('surrogateRecommender') ? attacker?.hash : null,
-    diffusion: knows.has('diffusion') ? cfg.diffusion : null,
+    diffusion: knows.has('diffusion') ? diffusionKey(cfg, ctx.dataKey, ctx.ds.images.size, ctx.cache) : null,
     ...(chunked ? { chunk: { size: cfg.attackChunk, index: cell.chunk } } : {}),
   };
   const per = ds.images.size * ds.images.size * 3;

@@ -13,12 +13,12 @@ import { Rng } from '../../core/rng.js';
 import { CachedImageSource, type Dataset } from '../../data/dataset.js';
 import { openDataset } from '../../data/open.js';
 import type { LatentDiffusion } from '../../diffusion/model.js';
-import { loadDiffusion } from '../../diffusion/model.js';
+import { prepareDiffusion, type DiffusionStage } from '../diffusion-stage.js';
 import type { EncoderRole, ImageEncoder } from '../../encoders/encoder.js';
 import { extractFeatures } from '../../encoders/resnet.js';
 import { ArtefactCache } from '../cache.js';
 import type { ExperimentConfig } from '../config.js';
-import { datasetKey, ENCODER_ROLES, encoderDeps, prepareEncoders, surrogateFeatures, type DatasetKey } from './prepare.js';
+import { datasetKey, ENCODER_ROLES, encoderHash, prepareEncoders, surrogateFeatures, type DatasetKey } from './prepare.js';
 
 export interface Encoders {
   encoders: Record<EncoderRole, ImageEncoder>;
@@ -41,6 +41,8 @@ export interface ExperimentContext {
   readonly products: Map<string, unknown>;
   /** Lazily prepared shared resources. */
   readonly lazy: Map<string, Promise<unknown>>;
+  /** The diffusion model's quality gate, once the model was prepared in this process (results.json manifest). */
+  diffusionQuality?: DiffusionStage['quality'];
 }
 
 /** Create each configured attack (spec name -> Attack, null for 'none'). */
@@ -94,7 +96,7 @@ export function encodersOf(ctx: ExperimentContext): Promise<Encoders> {
 /** The cache hashes of the encoders F, G, C (their keys), without training or loading them. */
 export function encoderHashes(ctx: Pick<ExperimentContext, 'cfg' | 'cache' | 'dataKey'>): Record<EncoderRole, string> {
   const out = {} as Record<EncoderRole, string>;
-  for (const role of ENCODER_ROLES) out[role] = ctx.cache.key('encoder', encoderDeps(ctx.dataKey, ctx.cfg, role)).hash;
+  for (const role of ENCODER_ROLES) out[role] = encoderHash(ctx.cache, ctx.dataKey, ctx.cfg, role);
   return out;
 }
 
@@ -126,9 +128,20 @@ export function attackerFeatures(ctx: ExperimentContext): Promise<{ data: Float3
   });
 }
 
+/** The attacker's latent diffusion model (fitted to the dataset when configured) with its quality gate (../diffusion-stage.ts). */
+export function diffusionStageOf(ctx: ExperimentContext): Promise<DiffusionStage> {
+  return once(ctx, 'diffusion', () =>
+    timed(ctx, 'diffusion', async () => {
+      const d = await prepareDiffusion(ctx.cfg, ctx.ds, ctx.dataKey, ctx.cache, ctx.log);
+      ctx.diffusionQuality = d.quality;
+      return d;
+    }),
+  );
+}
+
 /** The attacker's latent diffusion model. */
-export function diffusionOf(ctx: ExperimentContext): Promise<LatentDiffusion> {
-  return once(ctx, 'diffusion', () => timed(ctx, 'diffusion', () => loadDiffusion(ctx.cfg.diffusion === 'default' ? undefined : ctx.cfg.diffusion)));
+export async function diffusionOf(ctx: ExperimentContext): Promise<LatentDiffusion> {
+  return (await diffusionStageOf(ctx)).model;
 }
 
 /** The clean images of the targets. */
@@ -167,6 +180,7 @@ export async function closeExperiment(ctx: ExperimentContext): Promise<void> {
   for (const [key, p] of ctx.lazy) {
     const v = (await p.catch(() => undefined)) as unknown;
     if (key === 'encoders' && v) for (const e of Object.values((v as Encoders).encoders)) e.dispose();
+    else if (key === 'diffusion' && v) (v as DiffusionStage).model.dispose();
     else (v as { dispose?: () => void } | undefined)?.dispose?.();
   }
   ctx.lazy.clear();

@@ -4,7 +4,11 @@
  * cached by exactly what it depends on (../cache.ts). `auv-fusion run`, `attack` and the `train`
  * commands all go through these functions, so they train (and reuse) the same artefacts.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../../core/errors.js';
+import { configHash } from '../../core/hash.js';
 import { writeJsonAtomic } from '../../core/fsutil.js';
 import type { Dataset } from '../../data/dataset.js';
 import { datasetContentKey } from '../../data/content-key.js';
@@ -13,6 +17,7 @@ import { extractFeatures, loadEncoder } from '../../encoders/resnet.js';
 import { trainEncoder } from '../../encoders/train.js';
 import { PreferenceEncoder } from '../../preference/model.js';
 import { trainSurrogate } from '../../preference/train.js';
+import { isOnnxRole, loadOnnxRole } from '../../onnx/from-config.js';
 import type { ArtefactCache } from '../cache.js';
 import type { ExperimentConfig } from '../config.js';
 
@@ -43,6 +48,7 @@ export function encoderDeps(dataKey: DatasetKey, cfg: Pick<ExperimentConfig, 'en
 /** Train encoder `role` as the experiment does (its options, the seed derived from the first seed); `run` and `train encoders` share it. */
 export function trainRoleEncoder(ds: Dataset, cfg: Pick<ExperimentConfig, 'encoders' | 'seeds'>, role: EncoderRole): ReturnType<typeof trainEncoder> {
   const e = cfg.encoders[role];
+  if (isOnnxRole(e)) throw new ConfigError(`encoders.${role} is an ONNX file (${e.onnx}): there is nothing to train`);
   return trainEncoder(ds, role, { seed: encoderSeed(cfg.seeds[0]!, role) }, { epochs: e.epochs, batch: e.batch, lr: e.lr });
 }
 
@@ -71,7 +77,23 @@ export async function prepareEncoder(
   return { ...res, dir: cache.key('encoder', deps).dir };
 }
 
-/** Train (or load from the cache) the encoders F, G and C, from the config's first seed. */
+/**
+ * The hash that stands for encoder `role` in every artefact key, without loading it: a trained
+ * encoder's cache key, or an ONNX file's content hash with its role settings (src/onnx/from-config.ts).
+ */
+export function encoderHash(cache: ArtefactCache, dataKey: DatasetKey, cfg: Pick<ExperimentConfig, 'encoders' | 'seeds'>, role: EncoderRole): string {
+  const e = cfg.encoders[role];
+  if (!isOnnxRole(e)) return cache.key('encoder', encoderDeps(dataKey, cfg, role)).hash;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(e.onnx);
+  } catch (err) {
+    throw new ConfigError(`encoders.${role}.onnx: cannot read ${e.onnx} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return configHash({ onnx: createHash('sha256').update(bytes).digest('hex'), settings: e });
+}
+
+/** Train (or load from the cache) the encoders F, G and C, from the config's first seed; ONNX roles are loaded first, so a bad file stops the run before any training. */
 export async function prepareEncoders(
   ds: Dataset,
   dataKey: DatasetKey,
@@ -82,6 +104,13 @@ export async function prepareEncoders(
   const encoders = {} as Record<EncoderRole, ImageEncoder>;
   const encHash = {} as Record<EncoderRole, string>;
   for (const role of ENCODER_ROLES) {
+    const e = cfg.encoders[role];
+    if (!isOnnxRole(e)) continue;
+    encoders[role] = (await loadOnnxRole(role, e)).encoder;
+    encHash[role] = encoderHash(cache, dataKey, cfg, role);
+  }
+  for (const role of ENCODER_ROLES) {
+    if (isOnnxRole(cfg.encoders[role])) continue;
     const res = await prepareEncoder(ds, dataKey, cfg, cache, role, log);
     encoders[role] = res.value;
     encHash[role] = res.hash;
