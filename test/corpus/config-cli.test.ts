@@ -84,7 +84,7 @@ const cases: Case[] = [
   runCase(C, 'victimConfig epochs "2"', { victimConfig: { epochs: '2' } }, /'victimConfig\.epochs' must be a number, got "2"/),
   runCase(C, 'victimConfig lr 0', { victimConfig: { lr: 0 } }, /'victimConfig\.lr' must be > 0, got 0/),
   runCase(C, 'victimConfig seed (seeds drive it)', { victimConfig: { seed: 4 } }, /unknown key 'victimConfig\.seed'/),
-  runCase(C, 'surrogate {epoch: 3}', { surrogate: { epoch: 3 } }, /unknown key 'surrogate\.epoch'; allowed keys: layers, dim, k, lr, epochs/),
+  runCase(C, 'surrogate {epoch: 3}', { surrogate: { epoch: 3 } }, /unknown key 'surrogate\.epoch'; allowed keys: model, layers, dim, k, lr, epochs/),
   runCase(C, 'surrogate views wrong', { surrogate: { views: 'all' } }, /'surrogate\.views' must be one of "both", "id", "visual", got "all"/),
   runCase(C, 'defences [none]', { defences: ['none'] }, /'defences\.0' 'none' is not a defence: the undefended evaluation always runs/),
   runCase(C, 'unknown defence', { defences: ['blur'] }, /'defences\.0' unknown defence 'blur': allowed values are jpeg, bit-depth, gaussian-blur, median/),
