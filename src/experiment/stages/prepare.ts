@@ -5,7 +5,7 @@
  * commands all go through these functions, so they train (and reuse) the same artefacts.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { configHash } from '../../core/hash.js';
@@ -84,13 +84,21 @@ export async function prepareEncoder(
 export function encoderHash(cache: ArtefactCache, dataKey: DatasetKey, cfg: Pick<ExperimentConfig, 'encoders' | 'seeds'>, role: EncoderRole): string {
   const e = cfg.encoders[role];
   if (!isOnnxRole(e)) return cache.key('encoder', encoderDeps(dataKey, cfg, role)).hash;
-  let bytes: Buffer;
+  return configHash({ onnx: onnxFileHash(e.onnx, `encoders.${role}.onnx`), settings: e });
+}
+
+/** SHA-256 of an ONNX file, read once per (path, size, mtime): every cell asks for the encoders' hashes. */
+const onnxHashes = new Map<string, string>();
+function onnxFileHash(file: string, key: string): string {
   try {
-    bytes = readFileSync(e.onnx);
+    const st = statSync(file);
+    const id = `${path.resolve(file)}:${st.size}:${st.mtimeMs}`;
+    let h = onnxHashes.get(id);
+    if (!h) onnxHashes.set(id, (h = createHash('sha256').update(readFileSync(file)).digest('hex')));
+    return h;
   } catch (err) {
-    throw new ConfigError(`encoders.${role}.onnx: cannot read ${e.onnx} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ConfigError(`${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return configHash({ onnx: createHash('sha256').update(bytes).digest('hex'), settings: e });
 }
 
 /** Train (or load from the cache) the encoders F, G and C, from the config's first seed; ONNX roles are loaded first, so a bad file stops the run before any training. */
