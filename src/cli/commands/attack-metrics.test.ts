@@ -59,10 +59,10 @@ describe('attack command', () => {
     await runAttackCommand('random', { data: 'synth:tiny', budget: '8', out, seed: '2', param: [], maxTargets: '3' });
     const cfg = parseConfig({ dataset: 'synth:tiny', seeds: [2], maxTargets: 3, attacks: [{ name: 'random', params: { budget: 8 } }], cacheDir: path.join(dir, 'cache-run') });
     const ctx = await openExperiment(cfg, () => undefined);
-    const crafted = await attackChunkProduct(ctx, 2, 'random', null, 0);
+    const crafted = await (await attackChunkProduct(ctx, 2, 'random', null, 0)).images();
     for (const t of ctx.targets) {
       const png = await readImageFile(path.join(out, `${ctx.ds.itemIds[t]}.png`));
-      const img = crafted.images.get(t)!;
+      const img = crafted.get(t)!;
       let d = 0;
       for (let i = 0; i < img.length; i++) d = Math.max(d, Math.abs((png.pixels[i] as number) - img[i]!));
       expect(d).toBeLessThanOrEqual(0.5 / 255 + 1e-6); // equal up to 8-bit PNG rounding

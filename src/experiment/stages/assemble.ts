@@ -11,8 +11,8 @@ import type { ExperimentConfig } from '../config.js';
 import { appliedConfig } from '../outputs.js';
 import { RowCollector, frontierPoints, type ResultsFile } from '../results.js';
 import { attacksNeed, cleanImages, evalUsersOf, releaseProducts, type ExperimentContext } from './context.js';
-import { craftTargetsOf, type Cell } from './plan.js';
-import { attackImages, evaluationProduct, metricsProduct, victimProduct } from './run-cell.js';
+import { craftTargetsOf, targetChunks, type Cell } from './plan.js';
+import { attackChunkProduct, evaluationProduct, metricsProduct, victimProduct } from './run-cell.js';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -57,9 +57,14 @@ async function addCell(ctx: ExperimentContext, cell: Cell, rows: RowCollector, e
   } else if (cell.stage === 'attack' && first && cell.chunk === 0) {
     const name = cell.attack!;
     if ((cell.victim ?? null) !== (craftTargetsOf(ctx.cfg, ctx.attacks.get(name) ?? null)[0] ?? null)) return;
-    const a = await attackImages(ctx, cell.seed, name, cell.victim ?? null);
-    extras.attackLogs[name] = a.log;
-    for (const s of extras.samples) s.attacks[name] = Array.from(a.images.get(s.index)!);
+    const chunks = targetChunks(ctx.cfg, ctx.targets.length);
+    const chunkOf = (t: number) => chunks.findIndex((c) => ctx.targets.indexOf(t) >= c.start && ctx.targets.indexOf(t) < c.end);
+    extras.attackLogs[name] = (await attackChunkProduct(ctx, cell.seed, name, cell.victim ?? null, 0)).log;
+    for (const s of extras.samples) {
+      // only the chunks holding the report's sample targets are read
+      const images = await (await attackChunkProduct(ctx, cell.seed, name, cell.victim ?? null, chunkOf(s.index))).images();
+      s.attacks[name] = Array.from(images.get(s.index)!);
+    }
   } else if (cell.stage === 'metrics') {
     for (const [metric, vals] of await metricsProduct(ctx, cell.seed, cell.attack!)) rows.add({ victim: 'any', attack: cell.attack!, protocol: 'full', metric, k: null }, cell.seed, vals);
   } else if (cell.stage === 'evaluate') {

@@ -14,9 +14,18 @@ import type { AttackerProduct, VictimProduct } from './victims.js';
 
 export type AttackLog = { step: number; [k: string]: number }[];
 
+/** target -> adversarial image (size x size x 3, [0,1]), read from the artefact when first asked for. */
+export type LazyImages = () => Promise<Map<number, Float32Array>>;
+
+/** `load` once, on first call (the evaluation and metrics keys need only the hash, not the pixels). */
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= load());
+}
+
 export interface AttackProduct {
-  /** target -> adversarial image (size x size x 3, [0,1]). */
-  images: Map<number, Float32Array>;
+  /** The images, loaded on demand: a submitter assembling a queued run needs only `hash`. */
+  images: LazyImages;
   log: AttackLog;
   /** Cache hash of the artefact the images came from. */
   hash: string;
@@ -131,7 +140,7 @@ export async function attackStage(
       },
       async (dir) => {
         const log = JSON.parse(await fs.readFile(path.join(dir, 'log.json'), 'utf8')) as { log: AttackLog };
-        return { images: await loadImages(dir, targets, per), log: log.log };
+        return { images: once(() => loadImages(dir, targets, per)), log: log.log };
       },
     ),
   );

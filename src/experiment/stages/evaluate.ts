@@ -23,8 +23,8 @@ export interface EvaluateInput {
   victim: { model: Recommender; hash: string };
   /** The non-visual control (AIP protocol), when the config asks for it. */
   control?: Recommender;
-  /** The images evaluated (the clean ones for attack 'none') and the artefact hash(es) they came from (null: clean). */
-  images: ReadonlyMap<number, Float32Array>;
+  /** The images evaluated (the clean ones for attack 'none'), read only when the evaluation is not cached, and the artefact hash(es) they came from (null: clean). */
+  images: () => Promise<ReadonlyMap<number, Float32Array>>;
   imagesHash: string | string[] | null;
 }
 
@@ -33,9 +33,10 @@ async function evaluate(ctx: ExperimentContext, inp: EvaluateInput, attacked: bo
   const size = ds.images.size;
   const { encoders } = await encodersOf(ctx);
   const users = evalUsersOf(ctx, inp.seed);
-  let used = inp.images;
+  const images = await inp.images();
+  let used = images;
   if (inp.defence !== 'none') {
-    const defended = await applyDefence(inp.defence, {}, targets.map((t) => inp.images.get(t)!), size);
+    const defended = await applyDefence(inp.defence, {}, targets.map((t) => images.get(t)!), size);
     used = new Map(targets.map((t, k) => [t, defended[k]!]));
   }
   const adv = attacked || inp.defence !== 'none' ? await featuresOfImages(encoders.victim, used, size) : null;

@@ -57,15 +57,15 @@ async function computeImageMetrics(ctx: ExperimentContext, seed: number, name: s
   return out;
 }
 
-/** Image metrics (cached) of attack `name`'s images `adv` (from the artefact(s) `imagesHash`) for `seed`. */
-export async function metricsStage(ctx: ExperimentContext, seed: number, name: string, adv: ReadonlyMap<number, Float32Array>, imagesHash: string | string[]): Promise<ImageMetricValues> {
+/** Image metrics (cached) of attack `name`'s images `adv` (from the artefact(s) `imagesHash`, read only when the metrics are not cached) for `seed`. */
+export async function metricsStage(ctx: ExperimentContext, seed: number, name: string, adv: () => Promise<ReadonlyMap<number, Float32Array>>, imagesHash: string | string[]): Promise<ImageMetricValues> {
   const encHash = encoderHashes(ctx);
   const deps = { attack: name, images: imagesHash, seed, targets: ctx.targets, semantic: encHash.semantic, detector: ctx.cfg.detector ? encHash.victim : null };
   const res = await ctx.cache.get(
     'image-metrics',
     deps,
     async (dir) => {
-      const values = await computeImageMetrics(ctx, seed, name, adv);
+      const values = await computeImageMetrics(ctx, seed, name, await adv());
       // NaN (an infinite PSNR) is written as null and read back as NaN
       await writeJsonAtomic(path.join(dir, 'metrics.json'), values);
     },

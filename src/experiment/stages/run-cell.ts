@@ -6,7 +6,7 @@
  */
 import type { VictimKind } from '../../recommenders/recommender.js';
 import { cleanImages, encodersOf, type Encoders, type ExperimentContext } from './context.js';
-import { attackStage, type AttackLog, type AttackProduct } from './attacks.js';
+import { attackStage, once, type AttackLog, type AttackProduct, type LazyImages } from './attacks.js';
 import { evaluateStage, type Evaluation } from './evaluate.js';
 import { metricsStage, type ImageMetricValues } from './metrics.js';
 import { attackCellId, attackerCellId, controlVictim, craftTargetsOf, evaluateCellId, imagesFor, metricsCellId, targetChunks, victimCellId, type Cell } from './plan.js';
@@ -39,11 +39,12 @@ export function attackChunkProduct(ctx: ExperimentContext, seed: number, name: s
 }
 
 /** An attack's images over every target chunk, the hash(es) of the artefacts they came from, and the first chunk's log. */
-export async function attackImages(ctx: ExperimentContext, seed: number, name: string, craftedFor: VictimKind | null): Promise<{ images: Map<number, Float32Array>; hash: string | string[]; log: AttackLog }> {
+export async function attackImages(ctx: ExperimentContext, seed: number, name: string, craftedFor: VictimKind | null): Promise<{ images: LazyImages; hash: string | string[]; log: AttackLog }> {
   const parts: AttackProduct[] = [];
   for (const c of targetChunks(ctx.cfg, ctx.targets.length)) parts.push(await attackChunkProduct(ctx, seed, name, craftedFor, c.index));
   if (parts.length === 1) return parts[0]!;
-  return { images: new Map(parts.flatMap((p) => [...p.images])), hash: parts.map((p) => p.hash), log: parts[0]!.log };
+  const images = once(async () => new Map((await Promise.all(parts.map((p) => p.images()))).flatMap((m) => [...m])));
+  return { images, hash: parts.map((p) => p.hash), log: parts[0]!.log };
 }
 
 export async function metricsProduct(ctx: ExperimentContext, seed: number, name: string): Promise<ImageMetricValues> {
@@ -60,7 +61,7 @@ export async function evaluationProduct(ctx: ExperimentContext, seed: number, na
     const attack = ctx.attacks.get(name) ?? null;
     const vk = imagesFor(attack, kind);
     if (vk === undefined) throw new Error(`attack '${name}' has no images crafted for victim ${kind}`);
-    const imgs = attack ? await attackImages(ctx, seed, name, vk) : { images: await cleanImages(ctx), hash: null };
+    const imgs = attack ? await attackImages(ctx, seed, name, vk) : { images: () => cleanImages(ctx), hash: null };
     const victim = await victimProduct(ctx, seed, kind);
     const control = controlVictim(ctx.cfg);
     const aipControl = ctx.cfg.protocols.includes('aip') && control ? (await victimProduct(ctx, seed, control)).model : undefined;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -102,11 +102,24 @@ describe('runCell', () => {
       await runCell(ctx, cell);
       await closeExperiment(ctx);
     }
+    // assembling needs the attacks' hashes, not their pixels: only chunk 0 (the report's sample
+    // images) is read, so every other chunk's images can be gone
+    const attackDir = path.join(cfg.cacheDir, 'attack');
+    let removed = 0;
+    for (const h of readdirSync(attackDir).filter((d) => !d.startsWith('.'))) {
+      const done = JSON.parse(readFileSync(path.join(attackDir, h, '.complete'), 'utf8')) as { deps: { chunk?: { index: number } } };
+      if ((done.deps.chunk?.index ?? 0) > 0) {
+        rmSync(path.join(attackDir, h, 'images.f32'));
+        removed++;
+      }
+    }
+    expect(removed).toBe(2);
     const ctx = await openExperiment(cfg, quiet);
     const { results } = await assembleResults(ctx, plan);
     await closeExperiment(ctx);
     expect(ctx.cache.stats.misses).toEqual([]); // every product was already in the cache
     expect(results.rows).toEqual(local.results.rows);
     expect(results.rows.some((r) => r.protocol === 'aip' && r.attack === 'insa')).toBe(true);
+    expect(existsSync(path.join(attackDir))).toBe(true);
   }, 900_000);
 });
