@@ -186,12 +186,12 @@ async function main(): Promise<void> {
   await initEngine();
   const all = listWorkloads();
   if (args.list) {
-    for (const w of all) console.log(`${w.name.padEnd(22)} ${w.description}`);
+    for (const w of all) console.log(`${w.name.padEnd(22)} ${w.description}${w.onlyWhenNamed ? ' (runs only with --only)' : ''}`);
     return;
   }
   const unknown = (args.only ?? []).filter((n) => !getWorkload(n));
   if (unknown.length) throw new Error(`unknown workload(s) ${unknown.join(', ')}; known: ${all.map((w) => w.name).join(', ')}`);
-  const chosen = args.only ? all.filter((w) => args.only!.includes(w.name)) : all;
+  const chosen = args.only ? all.filter((w) => args.only!.includes(w.name)) : all.filter((w) => !w.onlyWhenNamed);
   const results: WorkloadResult[] = [];
   for (const w of chosen) {
     process.stderr.write(`${w.name}: ${w.description}\n`);

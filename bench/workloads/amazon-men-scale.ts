@@ -170,4 +170,5 @@ registerWorkload<Ctx>({
     ctx.victim.dispose();
   },
   runs: 1,
+  onlyWhenNamed: true,
 });
