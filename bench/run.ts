@@ -26,6 +26,8 @@ export interface WorkloadResult {
   gflops: number | null;
   peakRssMb: number;
   timesMs: number[];
+  /** The workload's own further figures (Workload.report). */
+  extra?: Record<string, number>;
   torchMs?: number | null;
   torchGflops?: number | null;
   torchPeakRssMb?: number | null;
@@ -102,6 +104,7 @@ async function runChild(name: string, runsOverride: number | null): Promise<void
     gflops: flops ? +(flops / (med / 1000) / 1e9).toFixed(2) : null,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     timesMs: times.map((t) => +t.toFixed(2)),
+    ...(w.report ? { extra: w.report(ctx) } : {}),
   };
   await w.teardown?.(ctx);
   process.stdout.write(RESULT_TAG + JSON.stringify(res) + '\n');
@@ -168,6 +171,7 @@ function printTable(results: WorkloadResult[], vsTorch: boolean): void {
     if (vsTorch) vals.push(cell(r.torchMs), cell(r.torchGflops, 2), cell(r.torchPeakRssMb, 0), r.ratioVsTorch ? `${r.ratioVsTorch.toFixed(2)}x` : '-');
     console.log(vals.map((v, i) => (i === 0 ? v.padEnd(cols[i]![1]) : v.padStart(cols[i]![1]))).join(' '));
   }
+  for (const r of results) if (r.extra) console.log(`${r.name}: ${Object.entries(r.extra).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (vsTorch) {
     const rated = results.filter((r) => r.ratioVsTorch);
     const ok = rated.filter((r) => r.ratioVsTorch! <= 1);
@@ -182,12 +186,12 @@ async function main(): Promise<void> {
   await initEngine();
   const all = listWorkloads();
   if (args.list) {
-    for (const w of all) console.log(`${w.name.padEnd(22)} ${w.description}`);
+    for (const w of all) console.log(`${w.name.padEnd(22)} ${w.description}${w.onlyWhenNamed ? ' (runs only with --only)' : ''}`);
     return;
   }
   const unknown = (args.only ?? []).filter((n) => !getWorkload(n));
   if (unknown.length) throw new Error(`unknown workload(s) ${unknown.join(', ')}; known: ${all.map((w) => w.name).join(', ')}`);
-  const chosen = args.only ? all.filter((w) => args.only!.includes(w.name)) : all;
+  const chosen = args.only ? all.filter((w) => args.only!.includes(w.name)) : all.filter((w) => !w.onlyWhenNamed);
   const results: WorkloadResult[] = [];
   for (const w of chosen) {
     process.stderr.write(`${w.name}: ${w.description}\n`);

@@ -27,6 +27,10 @@ export interface Workload<C = any> {
   flops?: number | ((ctx: C) => number) | 'counted';
   /** Timed runs unless --runs is given (default 5). */
   runs?: number;
+  /** Long workloads (minutes): run only when named in --only, never by a plain `npm run bench`. */
+  onlyWhenNamed?: boolean;
+  /** Further figures of the workload (stage times, memory high-water marks), after the timed runs. */
+  report?(ctx: C): Record<string, number>;
 }
 
 const registry = new Map<string, Workload>();

@@ -17,6 +17,8 @@ export {
   type SynthDataset,
   type UserTaste,
 } from './synth/catalogue.js';
+export { synthesizeScaleCatalogue, scaleParams, AMAZON_MEN_SCALE, type ScaleCatalogue, type ScaleCatalogueOptions } from './synth/scale.js';
+export { ItemLists, ItemListsBuilder } from './item-lists.js';
 export { renderItem, CATEGORIES, COLOURS, PATTERNS, type ItemAttributes } from './synth/raster.js';
 export {
   readDatasetFolder,

@@ -167,14 +167,33 @@ export function loadEncoder(dir: string): Promise<ResNetEncoder> {
 
 /** Features of `items` (items.length x featureDim), computed in batches without leaks. */
 export async function extractFeatures(encoder: ImageEncoder, images: ImageSource, items: readonly number[], batch = 128): Promise<tf.Tensor2D> {
+  const rows = await extractFeatureRows(encoder, images, items, batch);
+  return tf.tensor2d(rows, [items.length, encoder.description.featureDim]);
+}
+
+/**
+ * Features of `items` streamed into one host Float32Array (items.length x featureDim, row k = item
+ * items[k]): only `batch` images are rendered or decoded at a time, and each batch's features leave
+ * the engine before the next batch loads, so a 110k-item catalogue holds N x D floats and one batch.
+ */
+export async function extractFeatureRows(
+  encoder: ImageEncoder,
+  images: ImageSource,
+  items: readonly number[],
+  batch = 128,
+  onBatch?: (done: number, total: number) => void,
+): Promise<Float32Array> {
   if (!images.hasPixels) throw new InputError('the dataset has no pixel images: cannot extract features');
-  const parts: tf.Tensor2D[] = [];
+  const dim = encoder.description.featureDim;
+  const out = new Float32Array(items.length * dim);
   for (let s = 0; s < items.length; s += batch) {
     const x = await loadImageBatch(images, items.slice(s, s + batch));
-    parts.push(encoder.encode(x));
+    const f = encoder.encode(x);
     x.dispose();
+    if (f.shape[1] !== dim) throw new InputError(`encoder ${encoder.description.kind} returned ${f.shape[1]} features per image, its description says ${dim}`);
+    out.set((await f.data()) as Float32Array, s * dim);
+    f.dispose();
+    onBatch?.(Math.min(items.length, s + batch), items.length);
   }
-  const out = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
-  if (parts.length > 1) tf.dispose(parts);
   return out;
 }

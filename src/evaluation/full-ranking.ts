@@ -4,17 +4,19 @@
  * version (one target at a time, others clean). HR@k = mean [rank < k], NDCG@k = mean
  * 1/log2(rank+2) when rank < k.
  *
- * Streaming: clean scores are computed in user blocks (users x all items); only the target's
+ * Streaming: clean scores are computed in user blocks (users x all items: the only allocation that
+ * grows with the catalogue, block x items floats); only the target's
  * column changes, so rank = count of non-train items with a higher clean score than the target's
  * (adversarial) score. Memory is one block, so large catalogues fit. Each user's candidate scores
- * are sorted once, so every target's rank is a binary search (the target's own clean score is
- * among the candidates and is taken back out), and all adversarial target columns of a block come
- * from one scoring call.
+ * go once into an AboveCounter (a bucket counting sort, ./ranking-metrics.ts), so every target's
+ * rank is a bucket sum plus a look inside one bucket (the target's own clean score is among the
+ * candidates and is taken back out), and all adversarial target columns of a block come from one
+ * scoring call.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Recommender } from '../recommenders/recommender.js';
 import { InputError } from '../core/errors.js';
-import { RankAccumulator } from './ranking-metrics.js';
+import { AboveCounter, RankAccumulator } from './ranking-metrics.js';
 
 export interface TargetEvaluation {
   ks: number[];
@@ -28,8 +30,8 @@ export interface TargetEvaluation {
 export type RankableModel = Pick<Recommender, 'visual' | 'score' | 'scoreWithFeatures'>;
 
 export interface EvaluateTargetsOptions {
-  /** train[u]: user u's training items (excluded from the candidates). */
-  train: readonly (readonly number[])[];
+  /** train[u]: user u's training items (excluded from the candidates); arrays or compact views (ItemLists.views()). */
+  train: readonly ArrayLike<number>[];
   ks?: number[];
   /** Users per score block. */
   block?: number;
@@ -53,7 +55,9 @@ export async function evaluateTargets(
   for (const t of targets) {
     if (adversarialFeatures && model.visual && !adversarialFeatures.has(t)) throw new InputError(`no adversarial features for target item ${t}`);
   }
-  const sorted = new Float32Array(nItems);
+  // seen[i] = 1 for the current user's training items (set and cleared per user: O(own items)).
+  const seen = new Uint8Array(nItems);
+  const counter = new AboveCounter(nItems);
   for (let s = 0; s < users.length; s += block) {
     const b = Int32Array.from(users.slice(s, s + block));
     const m = model.score(b, all);
@@ -71,36 +75,25 @@ export async function evaluateTargets(
     }
     for (let r = 0; r < b.length; r++) {
       const row = clean.subarray(r * nItems, (r + 1) * nItems);
-      const seen = new Set(opts.train[b[r]!] ?? []);
-      let n = 0;
-      for (let i = 0; i < nItems; i++) if (!seen.has(i)) sorted[n++] = row[i]!;
-      const cand = sorted.subarray(0, n).sort();
-      targets.forEach((t, j) => {
+      const own = opts.train[b[r]!] ?? [];
+      for (let k = 0; k < own.length; k++) seen[own[k]!] = 1;
+      counter.reset(row, seen);
+      for (let j = 0; j < targets.length; j++) {
+        const t = targets[j]!;
         const x = adv ? adv[r * targets.length + j]! : row[t]!;
         // candidates scoring strictly above x, minus the target's own clean score if it is one
-        let rank = n - upperBound(cand, x);
-        if (!seen.has(t) && row[t]! > x) rank--;
+        let rank = counter.countAbove(x);
+        if (!seen[t] && row[t]! > x) rank--;
         acc[j]!.add(rank);
         rankSum[j]! += rank;
-      });
+      }
+      for (let k = 0; k < own.length; k++) seen[own[k]!] = 0;
     }
   }
   const perTarget = targets.map((item, j) => ({ item, hr: acc[j]!.hr(), ndcg: acc[j]!.ndcg(), meanRank: rankSum[j]! / Math.max(1, users.length) }));
   const mean = (get: (p: (typeof perTarget)[number]) => Record<number, number>) =>
     Object.fromEntries(ks.map((k) => [k, perTarget.length ? perTarget.reduce((a, p) => a + get(p)[k]!, 0) / perTarget.length : 0]));
   return { ks, hr: mean((p) => p.hr), ndcg: mean((p) => p.ndcg), perTarget };
-}
-
-/** First index of ascending `a` whose value is > x (a.length if none). */
-function upperBound(a: Float32Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! > x) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 function numItemsOf(model: RankableModel, opts: EvaluateTargetsOptions): number {

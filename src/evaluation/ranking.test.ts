@@ -25,7 +25,7 @@ describe('ranking metrics', () => {
   });
 });
 
-function data(): TrainingData & { test: Int32Array } {
+function data(): TrainingData & { test: Int32Array; train: number[][] } {
   const rng = new Rng(3);
   const U = 20, I = 30, D = 5;
   const f = tf.tensor2d(rng.normalArray(I * D), [I, D]);

@@ -166,11 +166,31 @@ describe('recommenders', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  it('score() on the cached preprocessed features equals scoreWithFeatures on the raw ones, and follows setItemFeatures', async () => {
+    const { data, feats } = tinyData();
+    for (const whitenDims of [0, 64]) {
+      const m = createRecommender('vbpr', { ...small, whitenDims });
+      await m.fit(data);
+      const users = Int32Array.of(0, 3, 7);
+      const items = Int32Array.of(5, 0, 23, 11);
+      const raw = tf.gather(feats, tf.tensor1d(items, 'int32')) as tf.Tensor2D;
+      expect(Array.from(m.score(users, items).dataSync())).toEqual(Array.from(m.scoreWithFeatures(users, items, raw).dataSync()));
+      const moved = feats.mul(-2).add(0.5) as tf.Tensor2D;
+      m.setItemFeatures(moved);
+      const movedRaw = tf.gather(moved, tf.tensor1d(items, 'int32')) as tf.Tensor2D;
+      expect(Array.from(m.score(users, items).dataSync())).toEqual(Array.from(m.scoreWithFeatures(users, items, movedRaw).dataSync()));
+      m.dispose();
+    }
+    feats.dispose();
+  });
+
   it('scoring leaves only the returned tensor behind, for every kind (BPR-MF too)', async () => {
     const { data, feats } = tinyData();
     for (const kind of ['bpr-mf', 'vbpr', 'deepstyle', 'amr'] as const) {
       const m = createRecommender(kind, { ...small, epochs: 1 });
       await m.fit(data);
+      // the first score builds the visual models' one cached tensor (preprocessed item features)
+      m.score(Int32Array.of(0), Int32Array.of(0)).dispose();
       const before = tf.memory().numTensors;
       for (let r = 0; r < 3; r++) m.score(Int32Array.of(0, 1), Int32Array.of(0, 1, 2)).dispose();
       expect(tf.memory().numTensors, kind).toBe(before);

@@ -107,6 +107,12 @@ export class LatentRecommender implements Recommender {
   private fProj: tf.Tensor2D | null = null;
   /** During fit only: every item's preprocessed features norm(feats), computed once (items x visualDim). */
   private fitFn: tf.Tensor2D | null = null;
+  /**
+   * After fit: norm(feats) for `score`, computed on first use and dropped when the features change,
+   * so scoring user blocks against a large catalogue does not gather and re-project every item's
+   * raw features per block (the rows equal norm(gather(feats)) bit for bit, as fitFn's do).
+   */
+  private scoreFn: tf.Tensor2D | null = null;
   private itemCat: Int32Array | null = null;
   private catT: tf.Tensor1D | null = null;
   private seen: Set<number>[] = [];
@@ -175,6 +181,8 @@ export class LatentRecommender implements Recommender {
       }
     }
     this.feats?.dispose();
+    this.scoreFn?.dispose();
+    this.scoreFn = null;
     this.feats = tf.keep(features.clone());
   }
 
@@ -253,7 +261,9 @@ export class LatentRecommender implements Recommender {
     }
     this.initVars(rng.fork('init'));
     const pairs: [number, number][] = [];
-    d.train.forEach((l, u) => l.forEach((i) => pairs.push([u, i])));
+    d.train.forEach((l, u) => {
+      for (const i of l) pairs.push([u, i]);
+    });
     if (pairs.length === 0) throw new InputError('no training interactions');
     const negPool = negativePool(d.numItems, d.excludedNegatives);
     if (negPool.length === 0) throw new InputError('every item is excluded from negative sampling');
@@ -393,7 +403,10 @@ export class LatentRecommender implements Recommender {
   score(users: Int32Array, items: Int32Array): tf.Tensor2D {
     for (const i of items) if (i < 0 || i >= this.numItems) throw new InputError(`item index ${i} out of range (model has ${this.numItems} items)`);
     if (!this.visual) return tf.tidy(() => this.scoreWithFeatures(users, items, tf.zeros([0, 0]) as tf.Tensor2D));
-    return tf.tidy(() => this.scoreWithFeatures(users, items, tf.gather(this.feats!, tf.tensor1d(items, 'int32'))));
+    for (const u of users) if (u < 0 || u >= this.numUsers) throw new InputError(`user index ${u} out of range (model has ${this.numUsers} users)`);
+    this.scoreFn ??= tf.keep(this.preprocess(this.feats!));
+    const fn = this.scoreFn;
+    return tf.tidy(() => scoreMatrix(this.scoreTerms(tf.tensor1d(users, 'int32'), tf.tensor1d(items, 'int32'), tf.gather(fn, tf.tensor1d(items, 'int32')))));
   }
 
   /** Scores of aligned pairs, s(users[k], items[k]), on the fitted features: the form BPR trains on. */
@@ -497,8 +510,8 @@ export class LatentRecommender implements Recommender {
   dispose(): void {
     tf.dispose([...this.vars.values()]);
     this.vars.clear();
-    tf.dispose([this.feats, this.fMean, this.fStd, this.fProj, this.fitFn, this.catT].filter((x) => x !== null) as tf.Tensor[]);
-    this.feats = this.fMean = this.fStd = this.fProj = this.fitFn = null;
+    tf.dispose([this.feats, this.fMean, this.fStd, this.fProj, this.fitFn, this.scoreFn, this.catT].filter((x) => x !== null) as tf.Tensor[]);
+    this.feats = this.fMean = this.fStd = this.fProj = this.fitFn = this.scoreFn = null;
     this.catT = null;
   }
 }

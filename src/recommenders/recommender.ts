@@ -18,8 +18,8 @@ export function isVisualKind(kind: VictimKind): boolean {
 export interface TrainingData {
   numUsers: number;
   numItems: number;
-  /** train[u]: training items of user u. */
-  train: readonly (readonly number[])[];
+  /** train[u]: training items of user u (arrays, or compact views such as ItemLists.views()). */
+  train: readonly (ArrayLike<number> & Iterable<number>)[];
   /** validation[u]: held-out item or -1 (early stopping). */
   validation: Int32Array;
   /** Items never sampled as negatives (the attack targets). */

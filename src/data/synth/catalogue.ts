@@ -155,21 +155,30 @@ export function tasteAffinity(ds: Dataset): ((u: number, i: number) => number) |
   };
 }
 
-/** Renders catalogue items on demand, with an optional bounded in-memory cache. */
+/**
+ * Renders catalogue items on demand from their attributes, with an optional bounded in-memory
+ * cache. `attributesOf(i)` may look the attributes up (the default profiles keep them) or derive
+ * them from the item id (the Amazon-Men-scale catalogue, ./scale.ts, keeps none).
+ */
 export class SynthImageSource implements ImageSource {
   readonly hasPixels = true;
   private readonly cache = new Map<number, Float32Array>();
+  private readonly attributesOf: (item: number) => ItemAttributes | undefined;
   constructor(
-    private readonly attributes: readonly ItemAttributes[],
+    attributes: readonly ItemAttributes[] | ((item: number) => ItemAttributes | undefined),
     readonly size: number,
     private readonly maxCached = 0,
-  ) {}
+    /** Number of items (needed when `attributes` is a function). */
+    readonly numItems = typeof attributes === 'function' ? 0 : attributes.length,
+  ) {
+    this.attributesOf = typeof attributes === 'function' ? attributes : (i) => attributes[i];
+  }
   /** Synchronous render (callers that batch many items avoid a promise per item). */
   loadSync(item: number): Float32Array {
     const hit = this.cache.get(item);
     if (hit) return hit;
-    const a = this.attributes[item];
-    if (!a) throw new Error(`no item with index ${item} (catalogue has ${this.attributes.length})`);
+    const a = Number.isInteger(item) && item >= 0 && item < this.numItems ? this.attributesOf(item) : undefined;
+    if (!a) throw new Error(`no item with index ${item} (catalogue has ${this.numItems})`);
     const img = renderItem(a, this.size);
     if (this.cache.size < this.maxCached) this.cache.set(item, img);
     return img;
@@ -179,7 +188,7 @@ export class SynthImageSource implements ImageSource {
   }
 }
 
-function validate(p: CatalogueParams): void {
+export function validateCatalogueParams(p: CatalogueParams): void {
   const int = (k: keyof CatalogueParams, lo: number, hi = Infinity): void => {
     const v = p[k];
     if (!Number.isInteger(v) || v < lo || v > hi)
@@ -211,7 +220,7 @@ function validate(p: CatalogueParams): void {
   int('imageCache', 0);
 }
 
-function softmax(z: ArrayLike<number>, scale: number): Float64Array {
+export function softmax(z: ArrayLike<number>, scale: number): Float64Array {
   const out = new Float64Array(z.length);
   let m = -Infinity;
   for (let i = 0; i < z.length; i++) m = Math.max(m, scale * (z[i] as number));
@@ -222,7 +231,7 @@ function softmax(z: ArrayLike<number>, scale: number): Float64Array {
 }
 
 /** Index i with cum[i-1] <= r < cum[i] (cum non-decreasing, r < cum[last]). */
-function searchCum(cum: ArrayLike<number>, r: number, lo = 0, hi = cum.length - 1): number {
+export function searchCum(cum: ArrayLike<number>, r: number, lo = 0, hi = cum.length - 1): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if ((cum[mid] as number) > r) hi = mid;
@@ -231,7 +240,7 @@ function searchCum(cum: ArrayLike<number>, r: number, lo = 0, hi = cum.length - 
   return lo;
 }
 
-function drawAttributes(rng: Rng, nCat: number, category: number): ItemAttributes {
+export function drawAttributes(rng: Rng, nCat: number, category: number): ItemAttributes {
   const nCol = COLOURS.length;
   const colour = rng.int(nCol);
   let colour2 = rng.int(nCol - 1);
@@ -273,7 +282,7 @@ export function catalogueParams(profile: CatalogueProfile, overrides: Partial<Ca
     if (!(k in base)) throw new ConfigError(`unknown catalogue parameter '${k}': allowed are ${Object.keys(base).join(', ')}`);
     if (v !== undefined) (p as unknown as Record<string, number>)[k] = v as number;
   }
-  validate(p);
+  validateCatalogueParams(p);
   return p;
 }
 
@@ -294,7 +303,7 @@ function drawItems(p: CatalogueParams, root: Rng): { cats: Int32Array; attribute
 }
 
 /** Targets: cold-start items spread across categories (round-robin over categories), sorted. */
-function pickTargets(p: CatalogueParams, root: Rng, cats: Int32Array): number[] {
+export function pickTargets(p: CatalogueParams, root: Rng, cats: Int32Array): number[] {
   const nCat = p.numCategories;
   const targetRng = root.fork('targets');
   const byCat: number[][] = Array.from({ length: nCat }, () => []);
@@ -312,7 +321,7 @@ function pickTargets(p: CatalogueParams, root: Rng, cats: Int32Array): number[] 
 }
 
 /** Non-target items per (category, colour, pattern) cell and overall, with cumulative popularity^bias. */
-interface PopularityCells {
+export interface PopularityCells {
   cellItems: number[][];
   cellCum: Float64Array[];
   cellMass: number[];
@@ -320,13 +329,16 @@ interface PopularityCells {
   allCum: Float64Array;
 }
 
-function popularityCells(p: CatalogueParams, attributes: readonly ItemAttributes[], popularity: Float64Array, isTarget: Uint8Array): PopularityCells {
-  const nCol = COLOURS.length,
-    nPat = PATTERNS.length;
-  const nCells = p.numCategories * nCol * nPat;
-  const cellOf = (a: ItemAttributes): number => (a.category * nCol + a.colour) * nPat + a.pattern;
+/** The (category, colour, pattern) cell index of an item's looks. */
+export function cellIndex(category: number, colour: number, pattern: number): number {
+  return (category * COLOURS.length + colour) * PATTERNS.length + pattern;
+}
+
+/** Cells of the non-target items; `cellOf(i)` is item i's cell (see cellIndex). */
+export function popularityCells(p: CatalogueParams, cellOf: (item: number) => number, popularity: ArrayLike<number>, isTarget: Uint8Array): PopularityCells {
+  const nCells = p.numCategories * COLOURS.length * PATTERNS.length;
   const cellItems: number[][] = Array.from({ length: nCells }, () => []);
-  for (let i = 0; i < p.numItems; i++) if (!isTarget[i]) cellItems[cellOf(attributes[i]!)]!.push(i);
+  for (let i = 0; i < p.numItems; i++) if (!isTarget[i]) cellItems[cellOf(i)]!.push(i);
   const cellCum: Float64Array[] = cellItems.map((items) => {
     const cum = new Float64Array(items.length);
     let s = 0;
@@ -344,73 +356,97 @@ function popularityCells(p: CatalogueParams, attributes: readonly ItemAttributes
   return { cellItems, cellCum, cellMass, allItems, allCum };
 }
 
-/** User tastes around style segments. */
-function drawTastes(p: CatalogueParams, root: Rng): UserTaste[] {
-  const tasteRng = root.fork('tastes');
-  const protos = Array.from({ length: p.numSegments }, () => ({
+/** Style segment prototypes (log-space tastes) that users' tastes are drawn around. */
+export interface SegmentPrototype {
+  c: Float32Array;
+  col: Float32Array;
+  pat: Float32Array;
+}
+
+export function segmentPrototypes(p: CatalogueParams, tasteRng: Rng): SegmentPrototype[] {
+  return Array.from({ length: p.numSegments }, () => ({
     c: tasteRng.normalArray(p.numCategories),
     col: tasteRng.normalArray(COLOURS.length),
     pat: tasteRng.normalArray(PATTERNS.length),
   }));
+}
+
+/** One user's taste: a segment drawn from `rng`, jittered by tasteNoise, softmaxed. */
+export function drawTaste(p: CatalogueParams, protos: readonly SegmentPrototype[], rng: Rng): UserTaste {
+  const s = protos[rng.int(p.numSegments)]!;
+  const jitter = (base: Float32Array): Float64Array => {
+    const z = new Float64Array(base.length);
+    for (let k = 0; k < base.length; k++) z[k] = base[k]! + p.tasteNoise * rng.normal();
+    return z;
+  };
+  return {
+    category: softmax(jitter(s.c), p.categorySharpness),
+    colour: softmax(jitter(s.col), p.colourSharpness),
+    pattern: softmax(jitter(s.pat), p.patternSharpness),
+  };
+}
+
+/** User tastes around style segments. */
+function drawTastes(p: CatalogueParams, root: Rng): UserTaste[] {
+  const tasteRng = root.fork('tastes');
+  const protos = segmentPrototypes(p, tasteRng);
   const tastes: UserTaste[] = new Array(p.numUsers);
-  for (let u = 0; u < p.numUsers; u++) {
-    const s = protos[tasteRng.int(p.numSegments)]!;
-    const jitter = (base: Float32Array): Float64Array => {
-      const z = new Float64Array(base.length);
-      for (let k = 0; k < base.length; k++) z[k] = base[k]! + p.tasteNoise * tasteRng.normal();
-      return z;
-    };
-    tastes[u] = {
-      category: softmax(jitter(s.c), p.categorySharpness),
-      colour: softmax(jitter(s.col), p.colourSharpness),
-      pattern: softmax(jitter(s.pat), p.patternSharpness),
-    };
-  }
+  for (let u = 0; u < p.numUsers; u++) tastes[u] = drawTaste(p, protos, tasteRng);
   return tastes;
 }
 
-/** Interactions: per user, n ~ lognormal; each pick: explore (popularity) or taste cell x popularity. */
-function drawInteractions(p: CatalogueParams, root: Rng, tastes: readonly UserTaste[], cells: PopularityCells): Interaction[] {
+/**
+ * One user's picks, in time order: n ~ lognormal; each pick: explore (popularity) or taste cell x
+ * popularity; distinct items, strictly increasing timestamps. `scratch` holds the user's cumulative
+ * cell weights (one slot per cell).
+ */
+export function drawUserItems(p: CatalogueParams, ur: Rng, tu: UserTaste, cells: PopularityCells, scratch: Float64Array): { items: number[]; times: number[] } {
   const { cellItems, cellCum, cellMass, allItems, allCum } = cells;
   const nCat = p.numCategories,
     nCol = COLOURS.length,
     nPat = PATTERNS.length;
+  const want = Math.min(
+    allItems.length,
+    Math.max(p.minPerUser, Math.min(p.maxPerUser, Math.round(p.activityMedian * Math.exp(p.activitySigma * ur.normal())))),
+  );
+  let s = 0;
+  for (let c = 0; c < nCat; c++)
+    for (let col = 0; col < nCol; col++)
+      for (let pat = 0; pat < nPat; pat++) {
+        const cell = (c * nCol + col) * nPat + pat;
+        s += tu.category[c]! * tu.colour[col]! * tu.pattern[pat]! * cellMass[cell]!;
+        scratch[cell] = s;
+      }
+  const chosen = new Set<number>();
+  const items: number[] = [];
+  const times: number[] = [];
+  let time = 1_600_000_000 + Math.floor(ur.uniform(0, 365 * 86400));
+  for (let tries = 0; chosen.size < want && tries < want * 30; tries++) {
+    let item: number;
+    if (ur.next() < p.explore || !(s > 0)) {
+      item = allItems[searchCum(allCum, ur.next() * allCum[allCum.length - 1]!)]!;
+    } else {
+      const cell = searchCum(scratch, ur.next() * s);
+      const cum = cellCum[cell]!;
+      item = cellItems[cell]![searchCum(cum, ur.next() * cum[cum.length - 1]!)]!;
+    }
+    if (chosen.has(item)) continue;
+    chosen.add(item);
+    time += 60 + Math.floor(-Math.log(1 - ur.next()) * 86400 * 3);
+    items.push(item);
+    times.push(time);
+  }
+  return { items, times };
+}
+
+/** Interactions of every user (see drawUserItems), one forked stream per user. */
+function drawInteractions(p: CatalogueParams, root: Rng, tastes: readonly UserTaste[], cells: PopularityCells): Interaction[] {
   const interRng = root.fork('interactions');
   const interactions: Interaction[] = [];
-  const userCellCum = new Float64Array(nCat * nCol * nPat);
-  const nonTarget = allItems.length;
-  const t0 = 1_600_000_000;
+  const scratch = new Float64Array(p.numCategories * COLOURS.length * PATTERNS.length);
   for (let u = 0; u < p.numUsers; u++) {
-    const ur = interRng.fork(`u${u}`);
-    const want = Math.min(
-      nonTarget,
-      Math.max(p.minPerUser, Math.min(p.maxPerUser, Math.round(p.activityMedian * Math.exp(p.activitySigma * ur.normal())))),
-    );
-    const tu = tastes[u]!;
-    let s = 0;
-    for (let c = 0; c < nCat; c++)
-      for (let col = 0; col < nCol; col++)
-        for (let pat = 0; pat < nPat; pat++) {
-          const cell = (c * nCol + col) * nPat + pat;
-          s += tu.category[c]! * tu.colour[col]! * tu.pattern[pat]! * cellMass[cell]!;
-          userCellCum[cell] = s;
-        }
-    const chosen = new Set<number>();
-    let time = t0 + Math.floor(ur.uniform(0, 365 * 86400));
-    for (let tries = 0; chosen.size < want && tries < want * 30; tries++) {
-      let item: number;
-      if (ur.next() < p.explore || !(s > 0)) {
-        item = allItems[searchCum(allCum, ur.next() * allCum[allCum.length - 1]!)]!;
-      } else {
-        const cell = searchCum(userCellCum, ur.next() * s);
-        const cum = cellCum[cell]!;
-        item = cellItems[cell]![searchCum(cum, ur.next() * cum[cum.length - 1]!)]!;
-      }
-      if (chosen.has(item)) continue;
-      chosen.add(item);
-      time += 60 + Math.floor(-Math.log(1 - ur.next()) * 86400 * 3);
-      interactions.push({ user: u, item, timestamp: time });
-    }
+    const { items, times } = drawUserItems(p, interRng.fork(`u${u}`), tastes[u]!, cells, scratch);
+    items.forEach((item, k) => interactions.push({ user: u, item, timestamp: times[k]! }));
   }
   return interactions;
 }
@@ -427,7 +463,7 @@ export function synthesizeCatalogue(opts: CatalogueOptions): SynthDataset {
     isTarget[t] = 1;
     popularity[t] = 0;
   }
-  const cells = popularityCells(p, attributes, popularity, isTarget);
+  const cells = popularityCells(p, (i) => { const a = attributes[i]!; return cellIndex(a.category, a.colour, a.pattern); }, popularity, isTarget);
   const tastes = drawTastes(p, root);
   const interactions = drawInteractions(p, root, tastes, cells);
 
