@@ -12,11 +12,9 @@
  * attack's alignment loss (eq. 6) then still has a map from images into the preference space.
  */
 import * as tf from '@tensorflow/tfjs';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../core/errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
+import { loadModel, requireTensor, saveModel, type HostTensor } from '../core/weights.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { negativePool, sampleNegative } from '../data/negatives.js';
@@ -350,51 +348,29 @@ export class PreferenceEncoder {
     };
   }
 
-  /** Save config and embeddings to `dir` (model.json + weights.bin). */
+  /** Write config and embeddings as a model folder (src/core/weights.ts). */
   async save(dir: string): Promise<void> {
-    await fs.mkdir(dir, { recursive: true });
-    const parts = [this.buf.user, this.buf.itemId, this.buf.itemVis, this.buf.proj, this.buf.projBias];
-    const total = parts.reduce((a, p) => a + p.length, 0);
-    const all = new Float32Array(total);
-    let off = 0;
-    for (const p of parts) {
-      all.set(p, off);
-      off += p.length;
-    }
-    await writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(all.buffer));
-    await writeJsonAtomic(path.join(dir, 'model.json'), {
-      format: 'auv-fusion/preference-encoder@1',
-      config: this.config,
-      numUsers: this.numUsers,
-      numItems: this.numItems,
-      featDim: this.featDim,
-    });
+    const { numUsers: U, numItems: I, featDim: F } = this;
+    const d = this.config.dim;
+    const b = this.buf;
+    const tensors: [string, HostTensor][] = [
+      ['user', { shape: [U, d], data: b.user }],
+      ['itemId', { shape: [I, d], data: b.itemId }],
+      ['itemVis', { shape: [I, d], data: b.itemVis }],
+      ['proj', { shape: [F, d], data: b.proj }],
+      ['projBias', { shape: [d], data: b.projBias }],
+    ];
+    await saveModel(dir, { kind: 'preference-encoder', config: { preference: this.config, numUsers: U, numItems: I, featDim: F }, tensors });
   }
 
   static async load(dir: string): Promise<PreferenceEncoder> {
-    const metaFile = path.join(dir, 'model.json');
-    let meta: { format?: string; config: unknown; numUsers: number; numItems: number; featDim: number };
-    try {
-      meta = JSON.parse(await fs.readFile(metaFile, 'utf8'));
-    } catch (err) {
-      throw new InputError(`cannot read surrogate recommender: ${(err as Error).message}`, metaFile);
-    }
-    if (meta.format !== 'auv-fusion/preference-encoder@1') throw new InputError(`not a preference-encoder file (format ${meta.format})`, metaFile);
-    const cfg = preferenceConfig(meta.config);
-    const bytes = await fs.readFile(path.join(dir, 'weights.bin'));
-    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const file = await loadModel<{ preference: unknown; numUsers: number; numItems: number; featDim: number }>(dir, 'preference-encoder');
+    const { numUsers: U, numItems: I, featDim: F } = file.config;
+    const cfg = preferenceConfig(file.config.preference);
     const d = cfg.dim;
-    const sizes = [meta.numUsers * d, meta.numItems * d, meta.numItems * d, meta.featDim * d, d];
-    const want = sizes.reduce((a, b) => a + b, 0);
-    if (all.length !== want) throw new InputError(`weights.bin has ${all.length} floats, expected ${want}`, path.join(dir, 'weights.bin'));
-    let off = 0;
-    const take = (n: number): Float32Array => {
-      const out = all.slice(off, off + n);
-      off += n;
-      return out;
-    };
-    const buf: Buffers = { user: take(sizes[0]!), itemId: take(sizes[1]!), itemVis: take(sizes[2]!), proj: take(sizes[3]!), projBias: take(sizes[4]!) };
-    return new PreferenceEncoder(cfg, meta.numUsers, meta.numItems, meta.featDim, buf);
+    const take = (name: string, shape: number[]): Float32Array => Float32Array.from(requireTensor(file, name, dir, shape).data);
+    const buf: Buffers = { user: take('user', [U, d]), itemId: take('itemId', [I, d]), itemVis: take('itemVis', [I, d]), proj: take('proj', [F, d]), projBias: take('projBias', [d]) };
+    return new PreferenceEncoder(cfg, U, I, F, buf);
   }
 }
 
