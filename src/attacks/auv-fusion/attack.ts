@@ -17,8 +17,8 @@ import { ConfigError, InputError } from '../../core/errors.js';
 import { Progress } from '../../core/progress.js';
 import { cosineRows } from '../../core/similarity.js';
 import { Rng } from '../../core/rng.js';
-import { loadImageBatch, type ImageSource } from '../../data/dataset.js';
-import type { ImageEncoder } from '../../encoders/encoder.js';
+import { loadImageBatch } from '../../data/dataset.js';
+import { allItemFeatures } from '../../encoders/features.js';
 import { ssim } from '../../evaluation/image-metrics.js';
 import { PreferenceEncoder } from '../../preference/model.js';
 import type { Attack, AttackContext, AttackResult, AttackStepLog } from '../attack.js';
@@ -52,20 +52,6 @@ function rows<T extends tf.Tensor>(t: T, idx: number[]): T {
   return tf.tidy(() => tf.gather(t, tf.tensor1d(idx, 'int32')) as T);
 }
 
-/** The surrogate encoder's features of every item (for training a surrogate for another view). */
-async function allFeatures(G: ImageEncoder, images: ImageSource, numItems: number, batch = 64): Promise<Float32Array> {
-  const dim = G.description.featureDim;
-  const out = new Float32Array(numItems * dim);
-  for (let s = 0; s < numItems; s += batch) {
-    const items = Array.from({ length: Math.min(batch, numItems - s) }, (_, k) => s + k);
-    const x = await loadImageBatch(images, items);
-    const f = tf.tidy(() => G.encode(x));
-    out.set((await f.data()) as Float32Array, s * dim);
-    tf.dispose([x, f]);
-  }
-  return out;
-}
-
 /** Pick (or train, from public data only) the preference encoder of the requested view. */
 async function resolvePreference(ctx: AttackContext, view: AuvFusionParams['views'], rng: Rng): Promise<PreferenceEncoder> {
   const h = ctx.surrogateRecommender<SurrogateHandle>();
@@ -81,7 +67,7 @@ async function resolvePreference(ctx: AttackContext, view: AuvFusionParams['view
   const ds = ctx.dataset();
   const G = ctx.surrogateEncoder();
   const numItems = ds.itemIds.length;
-  const features = await allFeatures(G, ctx.images(), numItems);
+  const { data: features } = await allItemFeatures(G, ctx.images(), numItems, 64);
   const train = ctx.trainInteractions();
   const { model } = await PreferenceEncoder.fit(
     { numUsers: train.length, numItems, train, features, featDim: G.description.featureDim, excludedNegatives: new Set(ds.targets) },
