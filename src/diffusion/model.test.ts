@@ -58,7 +58,7 @@ describe('LatentDiffusion', () => {
     const m16 = await LatentDiffusion.load(d16);
     const r16 = m16.decode(m16.encode(x)).dataSync();
     for (let i = 0; i < ref.length; i++) expect(Math.abs((r16[i] as number) - (ref[i] as number))).toBeLessThan(5e-3);
-    await expect(LatentDiffusion.load(tmp())).rejects.toThrow(/model\.json/);
+    await expect(LatentDiffusion.load(tmp())).rejects.toThrow(/manifest\.json missing/);
     m.dispose();
     m32.dispose();
     m16.dispose();

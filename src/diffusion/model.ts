@@ -4,17 +4,16 @@
  * Latents are NHWC and scaled by `latentScale` (like Stable Diffusion's 0.18215) so that they have
  * about unit standard deviation.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/fsutil.js';
 import { Rng } from '../core/rng.js';
 import { DDIMScheduler, type DDIMSchedulerConfig } from './scheduler.js';
 import { Unet, DEFAULT_UNET_CONFIG, type UnetConfig } from './unet.js';
 import { Vae, DEFAULT_VAE_CONFIG, type VaeConfig } from './vae.js';
-import { assignVariables, loadTensors, saveTensors, type StoredDtype } from './weights-io.js';
+import { assignVariables, loadModel, MANIFEST_FILE, saveModel } from '../core/weights.js';
 
 export interface DiffusionModelConfig {
   imageSize: number;
@@ -31,9 +30,9 @@ export const DEFAULT_DIFFUSION_MODEL_CONFIG: DiffusionModelConfig = {
   scheduler: { numTrainTimesteps: 1000, betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, clipSample: false, setAlphaToOne: false, stepsOffset: 1 },
 };
 
+/** The `config` of a diffusion model folder (src/core/weights.ts). */
 export interface CheckpointMeta {
-  format: 'auv-diffusion/1';
-  config: DiffusionModelConfig;
+  diffusion: DiffusionModelConfig;
   latentScale: number;
   /** Free-form training record (data, steps, losses, metrics). */
   training?: Record<string, unknown>;
@@ -88,38 +87,32 @@ export class LatentDiffusion {
     return this.vae.params.count() + this.unet.params.count();
   }
 
-  /** Write config + weights to `dir` (atomically per file; manifest written last). */
-  async save(dir: string, dtype: StoredDtype = 'float32'): Promise<void> {
-    await fs.mkdir(dir, { recursive: true });
-    const all = new Map<string, tf.Tensor>();
+  /** The weights by name: `vae/<param>`, `unet/<param>`. */
+  namedWeights(): Map<string, tf.Variable> {
+    const all = new Map<string, tf.Variable>();
     for (const [k, v] of this.vae.params.vars) all.set(`vae/${k}`, v);
     for (const [k, v] of this.unet.params.vars) all.set(`unet/${k}`, v);
-    await saveTensors(path.join(dir, 'weights'), all, dtype);
-    const meta: CheckpointMeta = { format: 'auv-diffusion/1', config: this.config, latentScale: this.latentScale, training: this.training };
-    await writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(meta, null, 2) + '\n');
+    return all;
+  }
+
+  /** Write config + weights to `dir` as a model folder (tensors.bin, then manifest.json; other files kept). */
+  async save(dir: string, dtype: 'float32' | 'float16' = 'float32'): Promise<void> {
+    const config: CheckpointMeta = { diffusion: this.config, latentScale: this.latentScale, training: this.training };
+    await saveModel(dir, { kind: 'latent-diffusion', config, tensors: this.namedWeights() }, dtype);
   }
 
   /** Load a checkpoint directory written by save(). */
   static async load(dir: string): Promise<LatentDiffusion> {
-    const file = path.join(dir, 'model.json');
-    if (!existsSync(file)) throw new InputError('not a diffusion checkpoint (model.json missing)', file);
-    let meta: CheckpointMeta;
+    const file = await loadModel<CheckpointMeta>(dir, 'latent-diffusion');
+    const model = new LatentDiffusion(file.config.diffusion, new Rng(0));
     try {
-      meta = JSON.parse(await fs.readFile(file, 'utf8')) as CheckpointMeta;
+      assignVariables(model.namedWeights(), file, dir);
     } catch (err) {
-      throw new InputError(`malformed checkpoint metadata (${(err as Error).message})`, file);
+      model.dispose();
+      throw err;
     }
-    if (meta.format !== 'auv-diffusion/1') throw new InputError(`unknown checkpoint format '${String(meta.format)}'`, file);
-    const model = new LatentDiffusion(meta.config, new Rng(0));
-    const values = await loadTensors(path.join(dir, 'weights'));
-    try {
-      assignVariables(model.vae.params.vars, values, path.join(dir, 'weights.json'), 'vae/');
-      assignVariables(model.unet.params.vars, values, path.join(dir, 'weights.json'), 'unet/');
-    } finally {
-      for (const t of values.values()) t.dispose();
-    }
-    model.latentScale = meta.latentScale;
-    model.training = meta.training ?? {};
+    model.latentScale = file.config.latentScale;
+    model.training = file.config.training ?? {};
     return model;
   }
 
@@ -137,7 +130,7 @@ export function defaultCheckpointDir(): string {
 /** Load a checkpoint; without `dir`, the shipped default. */
 export async function loadDiffusion(dir?: string): Promise<LatentDiffusion> {
   const d = dir ?? defaultCheckpointDir();
-  if (!dir && !existsSync(path.join(d, 'model.json')))
+  if (!dir && !existsSync(path.join(d, MANIFEST_FILE)))
     throw new InputError('the default diffusion checkpoint is missing; train one with `auv-fusion train diffusion`', d);
   return LatentDiffusion.load(d);
 }

@@ -10,13 +10,16 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { fastAdam } from '../core/kernels/adam.js';
 import { writeDirAtomic, writeFileAtomic } from '../core/fsutil.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import { DEFAULT_DIFFUSION_MODEL_CONFIG, LatentDiffusion, type DiffusionModelConfig } from './model.js';
-import { loadTensors, saveTensors } from './weights-io.js';
+import { DEFAULT_UNET_CONFIG } from './unet.js';
+import { DEFAULT_VAE_CONFIG } from './vae.js';
+import { assignVariables, loadModel, MANIFEST_FILE, saveModel, toTensor } from '../core/weights.js';
 
 export interface DiffusionTrainConfig {
   model: DiffusionModelConfig;
@@ -42,6 +45,82 @@ export const DEFAULT_DIFFUSION_TRAIN_CONFIG: DiffusionTrainConfig = {
   maxImages: 6000,
   dtype: 'float16',
 };
+
+const positiveInts = z.array(z.number().int().min(1)).min(1);
+const modelSchema = z
+  .object({
+    /** Image size the model trains at (the dataset's size is used when it differs). */
+    imageSize: z.number().int().min(8).default(DEFAULT_DIFFUSION_MODEL_CONFIG.imageSize),
+    vae: z
+      .object({ channels: positiveInts.default(DEFAULT_VAE_CONFIG.channels), latentChannels: z.number().int().min(1).default(DEFAULT_VAE_CONFIG.latentChannels), groups: z.number().int().min(1).default(DEFAULT_VAE_CONFIG.groups) })
+      .strict()
+      .prefault({}),
+    unet: z
+      .object({
+        channels: positiveInts.default(DEFAULT_UNET_CONFIG.channels),
+        groups: z.number().int().min(1).default(DEFAULT_UNET_CONFIG.groups),
+        timeEmbedDim: z.number().int().min(2).default(DEFAULT_UNET_CONFIG.timeEmbedDim),
+        attention: z.boolean().default(DEFAULT_UNET_CONFIG.attention),
+      })
+      .strict()
+      .prefault({}),
+    /** DDIM scheduler settings (diffusers' names); unset keys keep the shipped model's. */
+    scheduler: z
+      .object({
+        numTrainTimesteps: z.number().int().min(2),
+        betaStart: z.number().positive(),
+        betaEnd: z.number().positive(),
+        betaSchedule: z.enum(['linear', 'scaled_linear', 'squaredcos_cap_v2']),
+        clipSample: z.boolean(),
+        clipSampleRange: z.number().positive(),
+        setAlphaToOne: z.boolean(),
+        stepsOffset: z.number().int().min(0),
+        predictionType: z.enum(['epsilon', 'sample', 'v_prediction']),
+        timestepSpacing: z.enum(['leading', 'trailing', 'linspace']),
+      })
+      .partial()
+      .strict()
+      .transform((s) => ({ ...DEFAULT_DIFFUSION_MODEL_CONFIG.scheduler, ...s }))
+      .prefault({}),
+  })
+  .strict();
+
+/**
+ * Settings of `auv-fusion train diffusion` (the experiment config's `diffusionTrain` key, read by
+ * the experiment's loader); every default is DEFAULT_DIFFUSION_TRAIN_CONFIG's.
+ */
+export const DiffusionTrainSchema = z
+  .object({
+    model: modelSchema.prefault({}),
+    /** Seed of the initial weights, batches and noise. */
+    seed: z.number().int().min(0).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.seed),
+    vae: z
+      .object({
+        steps: z.number().int().min(0).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.vae.steps),
+        batch: z.number().int().min(1).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.vae.batch),
+        lr: z.number().positive().default(DEFAULT_DIFFUSION_TRAIN_CONFIG.vae.lr),
+        klWeight: z.number().min(0).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.vae.klWeight),
+      })
+      .strict()
+      .prefault({}),
+    unet: z
+      .object({
+        steps: z.number().int().min(0).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.unet.steps),
+        batch: z.number().int().min(1).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.unet.batch),
+        lr: z.number().positive().default(DEFAULT_DIFFUSION_TRAIN_CONFIG.unet.lr),
+      })
+      .strict()
+      .prefault({}),
+    /** Checkpoint every this many steps (a killed run resumes from the last one). */
+    checkpointEvery: z.number().int().min(1).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.checkpointEvery),
+    /** Fraction of items held out of training, for the reported reconstruction metrics. */
+    holdoutFraction: z.number().min(0).max(0.5).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.holdoutFraction),
+    /** At most this many training images in memory (sampled by seed). */
+    maxImages: z.number().int().min(1).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.maxImages),
+    /** Stored precision of the final weights. */
+    dtype: z.enum(['float32', 'float16']).default(DEFAULT_DIFFUSION_TRAIN_CONFIG.dtype),
+  })
+  .strict();
 
 interface TrainState {
   phase: 'vae' | 'unet' | 'done';
@@ -108,39 +187,36 @@ async function poolBatches(ds: Dataset, pool: readonly number[], size: number): 
   };
 }
 
+const OPTIMISERS = ['vae-opt', 'unet-opt'] as const;
+
 /** Restore weights, optimiser state and progress from `run.ckptDir` when a checkpoint is there. */
 async function resume(run: TrainRun): Promise<DiffusionTrainResult['resumedFrom']> {
   const { ckptDir, model } = run;
-  if (!existsSync(path.join(ckptDir, 'state.json'))) return null;
-  run.state = JSON.parse(await fs.readFile(path.join(ckptDir, 'state.json'), 'utf8')) as TrainState;
-  const w = await loadTensors(path.join(ckptDir, 'weights'));
-  for (const [k, v] of model.vae.params.vars) v.assign(w.get(`vae/${k}`)!);
-  for (const [k, v] of model.unet.params.vars) v.assign(w.get(`unet/${k}`)!);
-  for (const t of w.values()) t.dispose();
-  for (const [name, opt] of [['vae-opt', run.vaeOpt], ['unet-opt', run.unetOpt]] as const) {
-    if (!existsSync(path.join(ckptDir, `${name}.json`))) continue;
-    const o = await loadTensors(path.join(ckptDir, name));
-    await opt.setWeights([...o.entries()].sort((a, b) => Number(a[0].split(':')[0]) - Number(b[0].split(':')[0])).map(([n, tensor]) => ({ name: n.split(':').slice(1).join(':'), tensor })));
+  if (!existsSync(path.join(ckptDir, MANIFEST_FILE))) return null;
+  const file = await loadModel<TrainState>(ckptDir, 'diffusion-train-state');
+  run.state = file.config;
+  assignVariables(model.namedWeights(), file, ckptDir);
+  for (const name of OPTIMISERS) {
+    const prefix = `${name}/`;
+    const slots = [...file.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, h]) => ({ index: Number(n.slice(prefix.length).split(':')[0]), name: n.slice(prefix.length).split(':').slice(1).join(':'), tensor: toTensor(h) }));
+    if (slots.length === 0) continue;
+    await optimiserOf(run, name).setWeights(slots.sort((a, b) => a.index - b.index).map(({ name: n, tensor }) => ({ name: n, tensor })));
   }
   model.latentScale = run.state.latentScale;
   return { phase: run.state.phase, step: run.state.step };
 }
 
+function optimiserOf(run: TrainRun, name: (typeof OPTIMISERS)[number]): TrainRun['vaeOpt'] {
+  return name === 'vae-opt' ? run.vaeOpt : run.unetOpt;
+}
+
+/** Weights, optimiser slots (`<opt>/<index>:<name>`) and progress, as one model folder replaced atomically. */
 async function checkpoint(run: TrainRun): Promise<void> {
   const { model, state } = run;
   state.seconds = (Date.now() - run.t0) / 1000;
-  await writeDirAtomic(run.ckptDir, async (tmp) => {
-    const all = new Map<string, tf.Tensor>();
-    for (const [k, v] of model.vae.params.vars) all.set(`vae/${k}`, v);
-    for (const [k, v] of model.unet.params.vars) all.set(`unet/${k}`, v);
-    await saveTensors(path.join(tmp, 'weights'), all);
-    for (const [name, opt] of [['vae-opt', run.vaeOpt], ['unet-opt', run.unetOpt]] as const) {
-      const ws = await opt.getWeights();
-      if (ws.length === 0) continue;
-      await saveTensors(path.join(tmp, name), new Map(ws.map((w, i) => [`${i}:${w.name}`, w.tensor])));
-    }
-    await fs.writeFile(path.join(tmp, 'state.json'), JSON.stringify(state));
-  });
+  const tensors: [string, tf.Tensor][] = [...model.namedWeights()];
+  for (const name of OPTIMISERS) (await optimiserOf(run, name).getWeights()).forEach((w, i) => tensors.push([`${name}/${i}:${w.name}`, w.tensor]));
+  await writeDirAtomic(run.ckptDir, (tmp) => saveModel(tmp, { kind: 'diffusion-train-state', config: state, tensors }));
 }
 
 /** Book-keeping after one optimisation step of `phase`: loss recorded, step counted, checkpoint on schedule. */

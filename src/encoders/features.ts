@@ -1,6 +1,7 @@
 /**
  * Batched feature extraction, the one implementation: `extractFeatures` (./resnet.ts) over an image
- * source, and `featuresOfImages` over explicit images (e.g. adversarial ones) by wrapping them as one.
+ * source, `allItemFeatures` (every item, as host values) and `featuresOfImages` over explicit images
+ * (e.g. adversarial ones) by wrapping them as a source.
  */
 import type { ImageSource } from '../data/dataset.js';
 import type { ImageEncoder } from './encoder.js';
@@ -27,4 +28,13 @@ export async function featuresOfImages(encoder: ImageEncoder, images: ReadonlyMa
   const dim = f.shape[1];
   f.dispose();
   return new Map(items.map((i, k) => [i, d.slice(k * dim, (k + 1) * dim)]));
+}
+
+/** Features of every item 0..numItems-1 as host values (numItems x dim, row-major), no tensors left behind. */
+export async function allItemFeatures(encoder: ImageEncoder, images: ImageSource, numItems: number, batch = 128): Promise<{ data: Float32Array; dim: number }> {
+  const f = await extractFeatures(encoder, images, Array.from({ length: numItems }, (_, i) => i), batch);
+  const data = (await f.data()) as Float32Array;
+  const dim = f.shape[1];
+  f.dispose();
+  return { data, dim };
 }

@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { groupNorm } from '../core/kernels/group_norm.js';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../core/rng.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { writeDirAtomic } from '../core/fsutil.js';
+import { loadModel, MANIFEST_FILE, requireTensor, saveModel, toTensor } from '../core/weights.js';
 import { loadImageBatch, type ImageSource } from '../data/dataset.js';
 import type { EncoderDescription, EncoderRole, ImageEncoder } from './encoder.js';
 
@@ -119,39 +119,16 @@ export class ResNetEncoder implements ImageEncoder {
     return [...this.weights.values()];
   }
 
+  /** Write the encoder as a model folder (src/core/weights.ts), replacing `dir` atomically. */
   async save(dir: string): Promise<void> {
-    const entries = [...this.weights];
-    const tensors: { name: string; shape: number[]; offset: number; length: number }[] = [];
-    let total = 0;
-    const datas: Float32Array[] = [];
-    for (const [name, v] of entries) {
-      const d = (await v.data()) as Float32Array;
-      tensors.push({ name, shape: v.shape, offset: total, length: d.length });
-      datas.push(d);
-      total += d.length;
-    }
-    const flat = new Float32Array(total);
-    let o = 0;
-    for (const d of datas) (flat.set(d, o), (o += d.length));
-    await writeDirAtomic(dir, async (tmp) => {
-      await fs.writeFile(path.join(tmp, 'config.json'), JSON.stringify({ format: 'auv-fusion-encoder/1', kind: 'resnet-small', config: this.config, description: this.description, tensors }, null, 2));
-      await fs.writeFile(path.join(tmp, 'weights.bin'), new Uint8Array(flat.buffer));
-    });
+    await writeDirAtomic(dir, (tmp) => saveModel(tmp, { kind: 'image-encoder', config: { architecture: 'resnet-small', resnet: this.config }, tensors: this.weights }));
   }
 
   static async load(dir: string): Promise<ResNetEncoder> {
-    const file = path.join(dir, 'config.json');
-    let j: { format: string; config: ResNetConfig; tensors: { name: string; shape: number[]; offset: number; length: number }[] };
-    try {
-      j = JSON.parse(await fs.readFile(file, 'utf8'));
-    } catch (e) {
-      throw new InputError(`cannot read an encoder: ${(e as Error).message}`, file);
-    }
-    if (j.format !== 'auv-fusion-encoder/1') throw new InputError(`not an encoder folder (format ${String(j.format)})`, file);
-    const buf = await fs.readFile(path.join(dir, 'weights.bin'));
-    const flat = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    const enc = new ResNetEncoder(j.config, false);
-    for (const t of j.tensors) enc.set(t.name, tf.tensor(flat.subarray(t.offset, t.offset + t.length), t.shape));
+    const file = await loadModel<{ architecture?: string; resnet: ResNetConfig }>(dir, 'image-encoder');
+    if (file.config.architecture !== 'resnet-small') throw new InputError(`image encoder architecture '${String(file.config.architecture)}' is not resnet-small`, path.join(dir, MANIFEST_FILE));
+    const enc = new ResNetEncoder(file.config.resnet, false);
+    for (const [name, shape] of enc.shapes()) enc.set(name, toTensor(requireTensor(file, name, dir, shape)));
     return enc;
   }
 

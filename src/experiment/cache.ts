@@ -20,9 +20,11 @@ import { configHash } from '../core/hash.js';
  * Bumped whenever what an artefact means changes without its config changing (the synthetic
  * images, the encoders' objective, the victims' feature preprocessing), so that an old cache is
  * never reused for new code. 2: coarser patterns with a visible main colour, F/G trained on every
- * item label set, victims whiten their features.
+ * item label set, victims whiten their features. 3: every model (encoder, victim, surrogate, fitted
+ * diffusion) is stored in the one weight-file format of src/core/weights.ts (manifest.json +
+ * tensors.bin), so an entry in an older layout is never handed to the new reader.
  */
-export const ARTEFACT_VERSION = 2;
+export const ARTEFACT_VERSION = 3;
 
 /** Temporaries of another host are reclaimed after this long (its pids cannot be checked). */
 const FOREIGN_TMP_MS = 24 * 3600 * 1000;

@@ -12,6 +12,7 @@ import { ConfigError, InputError } from '../core/errors.js';
 import { decodeUtf8 } from '../data/utf8.js';
 import { DEFENCES } from '../defences/index.js';
 import { DiffusionFitSchema } from '../diffusion/fit.js';
+import { DiffusionTrainSchema } from '../diffusion/train.js';
 import { OnnxRoleSchema, type OnnxRoleConfig } from '../onnx/from-config.js';
 import { PreferenceConfigSchema } from '../preference/model.js';
 import { RecommenderOptionsSchema } from '../recommenders/config-schema.js';
@@ -106,6 +107,12 @@ export const experimentSchema = z
      * (src/diffusion/fit.ts; written `diffusion: fit` or `diffusion: { from, fit: {...} }` in a config).
      */
     diffusionFit: DiffusionFitSchema.optional(),
+    /**
+     * Training a diffusion model from scratch with `auv-fusion train diffusion` (src/diffusion/train.ts:
+     * model, seed, vae, unet, checkpointEvery, holdoutFraction, maxImages, dtype). A run does not
+     * train one: it uses the checkpoint named by `diffusion`.
+     */
+    diffusionTrain: DiffusionTrainSchema.optional(),
     /** Attacks, each run on every target for every seed. */
     attacks: z
       .array(attackSchema)

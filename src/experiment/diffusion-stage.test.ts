@@ -30,8 +30,8 @@ describe('diffusion: fit', () => {
     part.model.dispose();
     const resumed = await fitDiffusion(ds, fit, { outDir: dirB, quiet: true });
     expect(resumed.resumedFrom).toEqual({ phase: 'unet', step: 1 });
-    const a = readFileSync(path.join(dirA, 'weights.bin'));
-    const b = readFileSync(path.join(dirB, 'weights.bin'));
+    const a = readFileSync(path.join(dirA, 'tensors.bin'));
+    const b = readFileSync(path.join(dirB, 'tensors.bin'));
     expect(a.length).toBeGreaterThan(1000);
     expect(Buffer.compare(a, b)).toBe(0);
     // fine-tuning moved the weights away from the shipped ones

@@ -12,6 +12,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeJsonAtomic } from '../core/fsutil.js';
+import { MANIFEST_FILE } from '../core/weights.js';
 import type { Dataset } from '../data/dataset.js';
 import { fitDiffusion } from '../diffusion/fit.js';
 import { LatentDiffusion, loadDiffusion } from '../diffusion/model.js';
@@ -81,7 +82,7 @@ export async function prepareDiffusion(
     'diffusion-fit',
     deps,
     async (dir) => {
-      const resuming = existsSync(path.join(work, 'checkpoint', 'state.json'));
+      const resuming = existsSync(path.join(work, 'checkpoint', MANIFEST_FILE));
       log(`${resuming ? 'resuming' : 'fitting'} the diffusion model to the dataset's non-target images (${fit.vaeSteps} VAE + ${fit.unetSteps} UNet steps, batch ${fit.batch}; checkpoints in ${work})`);
       const r = await fitDiffusion(ds, fit, { outDir: work, ...(from ? { from } : {}) });
       r.model.dispose();

@@ -13,6 +13,7 @@
 import { accessSync, appendFileSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, userFsError } from '../core/errors.js';
+import { MANIFEST_FILE } from '../core/weights.js';
 import type { ExperimentConfig } from './config.js';
 
 /** Create `dir` if needed and check that it is a writable folder; `what` names the config key. */
@@ -43,8 +44,8 @@ export function preflightPaths(cfg: Pick<ExperimentConfig, 'out' | 'cacheDir' | 
     if (!st) throw new InputError(`dataset folder not found (config key 'dataset')`, cfg.dataset);
     if (!st.isDirectory()) throw new InputError(`dataset must be a folder (or synth:<profile>[:<seed>]), but this is a file`, cfg.dataset);
   }
-  if (needsDiffusion && cfg.diffusion !== 'default' && !existsSync(path.join(cfg.diffusion, 'model.json')))
-    throw new InputError(`no diffusion checkpoint here (config key 'diffusion'; expected a folder with model.json, or 'default')`, cfg.diffusion);
+  if (needsDiffusion && cfg.diffusion !== 'default' && !existsSync(path.join(cfg.diffusion, MANIFEST_FILE)))
+    throw new InputError(`no diffusion checkpoint here (config key 'diffusion'; expected a model folder with manifest.json, or 'default')`, cfg.diffusion);
   ensureWritableDir(cfg.out, "output ('out')");
   ensureWritableDir(cfg.cacheDir, "cache ('cacheDir')");
 }

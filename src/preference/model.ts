@@ -12,11 +12,9 @@
  * attack's alignment loss (eq. 6) then still has a map from images into the preference space.
  */
 import * as tf from '@tensorflow/tfjs';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../core/errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
+import { loadModel, requireTensor, saveModel, type HostTensor } from '../core/weights.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { negativePool, sampleNegative } from '../data/negatives.js';
@@ -195,128 +193,122 @@ export class PreferenceEncoder {
     if (data.features.length !== numItems * featDim) {
       throw new InputError(`surrogate features have ${data.features.length} values, expected ${numItems} x ${featDim}`);
     }
-    const d = cfg.dim;
     const t0 = Date.now();
-    const useId = cfg.views !== 'visual';
-    const useVis = cfg.views !== 'id';
-
     // standardise features per dimension (z-score) for the KNN graph and the projection; the
     // standardisation is folded into P afterwards so project(G(x)) needs raw features only
-    const mu = new Float64Array(featDim);
-    const sd = new Float64Array(featDim);
-    for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) mu[a] += data.features[i * featDim + a]! / numItems;
-    for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) sd[a] += (data.features[i * featDim + a]! - mu[a]!) ** 2 / numItems;
-    for (let a = 0; a < featDim; a++) sd[a] = Math.sqrt(sd[a]!) + 1e-6;
-    const zf = new Float32Array(numItems * featDim);
-    for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) zf[i * featDim + a] = (data.features[i * featDim + a]! - mu[a]!) / sd[a]!;
-    // graphs (sec. 5)
-    const ui = toTensorGraph(userItemGraph(data.train, numUsers, numItems));
-    const um = toTensorGraph(userMeanGraph(data.train, numUsers, numItems));
-    const ii = useVis ? toTensorGraph(knnGraph(zf, numItems, featDim, cfg.k, cfg.knnBlock)) : null;
-    const warm = new Uint8Array(numItems);
-    for (const items of data.train) for (const i of items) warm[i] = 1;
-    const warmMask = tf.tensor2d(Float32Array.from(warm), [numItems, 1]);
-    const feats = tf.tensor2d(zf, [numItems, featDim]);
+    const z = standardise(data.features, numItems, featDim);
+    const net = buildNetwork(data, cfg, z.zf, rng);
+    const lossCurve = await trainBpr(net, data, cfg, rng.fork('pref-bpr'));
+    const buf = await net.buffers();
+    if (cfg.views === 'id') buf.proj = ridgeProjection(z.zf, featDim, buf.itemId, cfg.dim, net.warm, cfg.ridge);
+    foldStandardisation(buf, z, featDim, cfg.dim);
+    net.dispose();
+    const seconds = (Date.now() - t0) / 1000;
+    return {
+      model: new PreferenceEncoder(cfg, numUsers, numItems, featDim, buf),
+      report: { epochs: cfg.epochs, lossCurve, seconds, secondsPerEpoch: seconds / cfg.epochs },
+    };
+  }
 
-    // parameters from the Rng (Xavier-like scales)
-    const E0 = makeVariable(rng.fork('pref-emb').normalArray((numUsers + numItems) * d, 0.1), [numUsers + numItems, d]);
-    const P = makeVariable(rng.fork('pref-proj').normalArray(featDim * d, 1 / Math.sqrt(featDim)), [featDim, d]);
-    const vars: tf.Variable[] = [];
-    if (useId) vars.push(E0);
-    if (useVis) vars.push(P);
-    const opt = tf.train.adam(cfg.lr);
+  /** Write config and embeddings as a model folder (src/core/weights.ts). */
+  async save(dir: string): Promise<void> {
+    const { numUsers: U, numItems: I, featDim: F } = this;
+    const d = this.config.dim;
+    const b = this.buf;
+    const tensors: [string, HostTensor][] = [
+      ['user', { shape: [U, d], data: b.user }],
+      ['itemId', { shape: [I, d], data: b.itemId }],
+      ['itemVis', { shape: [I, d], data: b.itemVis }],
+      ['proj', { shape: [F, d], data: b.proj }],
+      ['projBias', { shape: [d], data: b.projBias }],
+    ];
+    await saveModel(dir, { kind: 'preference-encoder', config: { preference: this.config, numUsers: U, numItems: I, featDim: F }, tensors });
+  }
 
-    const forward = (): { user: tf.Tensor2D; itemId: tf.Tensor2D; itemVis: tf.Tensor2D } =>
-      tf.tidy(() => {
-        let user = tf.zeros([numUsers, d]) as tf.Tensor2D;
-        let itemId = tf.zeros([numItems, d]) as tf.Tensor2D;
-        let itemVis = tf.zeros([numItems, d]) as tf.Tensor2D;
-        if (useId) {
-          const all = lightGcn(ui, E0, cfg.layers);
-          user = tf.slice(all, [0, 0], [numUsers, d]);
-          itemId = tf.mul(tf.slice(all, [numUsers, 0], [numItems, d]), warmMask); // cold: no ID signal
-        }
-        if (useVis && ii) {
-          itemVis = lightGcn(ii, tf.matMul(feats, P), cfg.layers);
-          user = tf.add(user, propagate(um, itemVis)); // e_u = e_u,id + e_u,v
-        }
-        return { user, itemId, itemVis };
-      });
+  static async load(dir: string): Promise<PreferenceEncoder> {
+    const file = await loadModel<{ preference: unknown; numUsers: number; numItems: number; featDim: number }>(dir, 'preference-encoder');
+    const { numUsers: U, numItems: I, featDim: F } = file.config;
+    const cfg = preferenceConfig(file.config.preference);
+    const d = cfg.dim;
+    const take = (name: string, shape: number[]): Float32Array => Float32Array.from(requireTensor(file, name, dir, shape).data);
+    const buf: Buffers = { user: take('user', [U, d]), itemId: take('itemId', [I, d]), itemVis: take('itemVis', [I, d]), proj: take('proj', [F, d]), projBias: take('projBias', [d]) };
+    return new PreferenceEncoder(cfg, U, I, F, buf);
+  }
+}
 
-    // BPR triples
-    const pos: number[] = [];
-    const posUser: number[] = [];
-    const userSets: Set<number>[] = [];
-    for (let u = 0; u < numUsers; u++) {
-      const s = new Set(data.train[u] ?? []);
-      userSets.push(s);
-      for (const i of s) {
-        posUser.push(u);
-        pos.push(i);
-      }
+/** Per-dimension mean and standard deviation (+1e-6) of item features, and the z-scored features. */
+function standardise(features: Float32Array, numItems: number, featDim: number): { mu: Float64Array; sd: Float64Array; zf: Float32Array } {
+  const mu = new Float64Array(featDim);
+  const sd = new Float64Array(featDim);
+  for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) mu[a] += features[i * featDim + a]! / numItems;
+  for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) sd[a] += (features[i * featDim + a]! - mu[a]!) ** 2 / numItems;
+  for (let a = 0; a < featDim; a++) sd[a] = Math.sqrt(sd[a]!) + 1e-6;
+  const zf = new Float32Array(numItems * featDim);
+  for (let i = 0; i < numItems; i++) for (let a = 0; a < featDim; a++) zf[i * featDim + a] = (features[i * featDim + a]! - mu[a]!) / sd[a]!;
+  return { mu, sd, zf };
+}
+
+/** Fold the standardisation into the projection: ((f - mu) / sd) P = f (P / sd) - (mu / sd) P. */
+function foldStandardisation(buf: Buffers, z: { mu: Float64Array; sd: Float64Array }, featDim: number, d: number): void {
+  for (let a = 0; a < featDim; a++) {
+    for (let c = 0; c < d; c++) {
+      const w = buf.proj[a * d + c]! / z.sd[a]!;
+      buf.proj[a * d + c] = w;
+      buf.projBias[c] = buf.projBias[c]! - z.mu[a]! * w;
     }
-    const negPool = negativePool(numItems, data.excludedNegatives);
-    if (pos.length === 0) throw new InputError('the surrogate recommender needs at least one training interaction');
-    if (negPool.length < 2) throw new InputError('the surrogate recommender needs at least two items to sample negatives from');
+  }
+}
 
-    const sampler = rng.fork('pref-bpr');
-    const lossCurve: number[] = [];
-    const steps = Math.max(1, Math.ceil(pos.length / cfg.batchSize));
-    const progress = new Progress('surrogate', cfg.epochs);
-    const order = Int32Array.from(pos.keys());
-    for (let ep = 0; ep < cfg.epochs; ep++) {
-      sampler.shuffle(order);
-      let lossSum = 0;
-      const losses: tf.Scalar[] = [];
-      for (let s = 0; s < steps; s++) {
-        const lo = s * cfg.batchSize;
-        const hi = Math.min(pos.length, lo + cfg.batchSize);
-        const bu = new Int32Array(hi - lo);
-        const bi = new Int32Array(hi - lo);
-        const bj = new Int32Array(hi - lo);
-        for (let q = lo; q < hi; q++) {
-          const e = order[q]!;
-          const u = posUser[e]!;
-          bu[q - lo] = u;
-          bi[q - lo] = pos[e]!;
-          bj[q - lo] = sampleNegative(sampler, negPool, userSets[u]!, 20);
-        }
-        const l = opt.minimize(() =>
-          tf.tidy(() => {
-            const f = forward();
-            const tu = tf.tensor1d(bu, 'int32');
-            const ti = tf.tensor1d(bi, 'int32');
-            const tj = tf.tensor1d(bj, 'int32');
-            const eu = tf.gather(f.user, tu);
-            const vi = tf.add(tf.gather(f.itemId, ti), tf.gather(f.itemVis, ti));
-            const vj = tf.add(tf.gather(f.itemId, tj), tf.gather(f.itemVis, tj));
-            const x = tf.sum(tf.mul(eu, tf.sub(vi, vj)), 1);
-            const bpr = tf.mean(tf.softplus(tf.neg(x))); // -log sigmoid(x); tf.logSigmoid has a broken gradient in tfjs 4.22
-            // L2 on the layer-0 rows of the batch and on P
-            let reg = tf.scalar(0);
-            if (useId) {
-              const rows = tf.concat([tu, tf.add(ti, numUsers), tf.add(tj, numUsers)]);
-              reg = tf.add(reg, tf.div(tf.sum(tf.square(tf.gather(E0, rows))), bu.length));
-            }
-            if (useVis) reg = tf.add(reg, tf.sum(tf.square(P)));
-            return tf.add(bpr, tf.mul(reg, cfg.weightDecay)) as tf.Scalar;
-          }),
-        true,
-        vars,
-        );
-        if (l) losses.push(l);
-      }
-      for (const l of losses) {
-        lossSum += (await l.data())[0]!;
-        l.dispose();
-      }
-      const mean = lossSum / steps;
-      if (!Number.isFinite(mean)) throw new Error(`surrogate training diverged at epoch ${ep + 1} (loss ${mean}); lower lr`);
-      lossCurve.push(mean);
-      progress.tick(1, `bpr ${mean.toFixed(4)}`);
-    }
-    progress.finish();
+/** The two-view network under training: graphs, parameters, and its forward pass. */
+interface Network {
+  readonly E0: tf.Variable<tf.Rank.R2>;
+  readonly P: tf.Variable<tf.Rank.R2>;
+  /** The trained variables of the configured views. */
+  readonly vars: tf.Variable[];
+  /** 1 for items with a training interaction. */
+  readonly warm: Uint8Array;
+  forward(): { user: tf.Tensor2D; itemId: tf.Tensor2D; itemVis: tf.Tensor2D };
+  /** Host copies of the final embeddings and P (projBias zero). */
+  buffers(): Promise<Buffers>;
+  dispose(): void;
+}
 
+function buildNetwork(data: PreferenceTrainingData, cfg: PreferenceConfig, zf: Float32Array, rng: Rng): Network {
+  const { numUsers, numItems, featDim } = data;
+  const d = cfg.dim;
+  const useId = cfg.views !== 'visual';
+  const useVis = cfg.views !== 'id';
+  // graphs (sec. 5)
+  const ui = toTensorGraph(userItemGraph(data.train, numUsers, numItems));
+  const um = toTensorGraph(userMeanGraph(data.train, numUsers, numItems));
+  const ii = useVis ? toTensorGraph(knnGraph(zf, numItems, featDim, cfg.k, cfg.knnBlock)) : null;
+  const warm = new Uint8Array(numItems);
+  for (const items of data.train) for (const i of items) warm[i] = 1;
+  const warmMask = tf.tensor2d(Float32Array.from(warm), [numItems, 1]);
+  const feats = tf.tensor2d(zf, [numItems, featDim]);
+  // parameters from the Rng (Xavier-like scales)
+  const E0 = makeVariable(rng.fork('pref-emb').normalArray((numUsers + numItems) * d, 0.1), [numUsers + numItems, d]);
+  const P = makeVariable(rng.fork('pref-proj').normalArray(featDim * d, 1 / Math.sqrt(featDim)), [featDim, d]);
+  const vars: tf.Variable[] = [];
+  if (useId) vars.push(E0);
+  if (useVis) vars.push(P);
+  const forward = (): { user: tf.Tensor2D; itemId: tf.Tensor2D; itemVis: tf.Tensor2D } =>
+    tf.tidy(() => {
+      let user = tf.zeros([numUsers, d]) as tf.Tensor2D;
+      let itemId = tf.zeros([numItems, d]) as tf.Tensor2D;
+      let itemVis = tf.zeros([numItems, d]) as tf.Tensor2D;
+      if (useId) {
+        const all = lightGcn(ui, E0, cfg.layers);
+        user = tf.slice(all, [0, 0], [numUsers, d]);
+        itemId = tf.mul(tf.slice(all, [numUsers, 0], [numItems, d]), warmMask); // cold: no ID signal
+      }
+      if (useVis && ii) {
+        itemVis = lightGcn(ii, tf.matMul(feats, P), cfg.layers);
+        user = tf.add(user, propagate(um, itemVis)); // e_u = e_u,id + e_u,v
+      }
+      return { user, itemId, itemVis };
+    });
+  const buffers = async (): Promise<Buffers> => {
     const f = forward();
     const buf: Buffers = {
       user: (await f.user.data()) as Float32Array,
@@ -325,77 +317,97 @@ export class PreferenceEncoder {
       proj: (await P.data()) as Float32Array,
       projBias: new Float32Array(d),
     };
-    f.user.dispose();
-    f.itemId.dispose();
-    f.itemVis.dispose();
-    if (cfg.views === 'id') buf.proj = ridgeProjection(zf, featDim, buf.itemId, d, warm, cfg.ridge);
-    // fold the standardisation: ((f - mu) / sd) P = f (P / sd) - (mu / sd) P
-    for (let a = 0; a < featDim; a++) {
-      for (let c = 0; c < d; c++) {
-        const w = buf.proj[a * d + c]! / sd[a]!;
-        buf.proj[a * d + c] = w;
-        buf.projBias[c] = buf.projBias[c]! - mu[a]! * w;
-      }
-    }
-
+    tf.dispose([f.user, f.itemId, f.itemVis]);
+    return buf;
+  };
+  const dispose = (): void => {
     for (const t of [E0, P, warmMask, feats]) t.dispose();
-    opt.dispose();
     ui.dispose();
     um.dispose();
     ii?.dispose();
-    const seconds = (Date.now() - t0) / 1000;
-    return {
-      model: new PreferenceEncoder(cfg, numUsers, numItems, featDim, buf),
-      report: { epochs: cfg.epochs, lossCurve, seconds, secondsPerEpoch: seconds / cfg.epochs },
-    };
-  }
+  };
+  return { E0, P, vars, warm, forward, buffers, dispose };
+}
 
-  /** Save config and embeddings to `dir` (model.json + weights.bin). */
-  async save(dir: string): Promise<void> {
-    await fs.mkdir(dir, { recursive: true });
-    const parts = [this.buf.user, this.buf.itemId, this.buf.itemVis, this.buf.proj, this.buf.projBias];
-    const total = parts.reduce((a, p) => a + p.length, 0);
-    const all = new Float32Array(total);
-    let off = 0;
-    for (const p of parts) {
-      all.set(p, off);
-      off += p.length;
+/** BPR loss of a batch of (user, positive, negative) triples, with L2 on the batch's layer-0 rows and on P. */
+function bprLoss(net: Network, cfg: PreferenceConfig, numUsers: number, bu: Int32Array, bi: Int32Array, bj: Int32Array): tf.Scalar {
+  return tf.tidy(() => {
+    const f = net.forward();
+    const tu = tf.tensor1d(bu, 'int32');
+    const ti = tf.tensor1d(bi, 'int32');
+    const tj = tf.tensor1d(bj, 'int32');
+    const eu = tf.gather(f.user, tu);
+    const vi = tf.add(tf.gather(f.itemId, ti), tf.gather(f.itemVis, ti));
+    const vj = tf.add(tf.gather(f.itemId, tj), tf.gather(f.itemVis, tj));
+    const x = tf.sum(tf.mul(eu, tf.sub(vi, vj)), 1);
+    const bpr = tf.mean(tf.softplus(tf.neg(x))); // -log sigmoid(x); tf.logSigmoid has a broken gradient in tfjs 4.22
+    let reg = tf.scalar(0);
+    if (cfg.views !== 'visual') {
+      const rows = tf.concat([tu, tf.add(ti, numUsers), tf.add(tj, numUsers)]);
+      reg = tf.add(reg, tf.div(tf.sum(tf.square(tf.gather(net.E0, rows))), bu.length));
     }
-    await writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(all.buffer));
-    await writeJsonAtomic(path.join(dir, 'model.json'), {
-      format: 'auv-fusion/preference-encoder@1',
-      config: this.config,
-      numUsers: this.numUsers,
-      numItems: this.numItems,
-      featDim: this.featDim,
-    });
-  }
+    if (cfg.views !== 'id') reg = tf.add(reg, tf.sum(tf.square(net.P)));
+    return tf.add(bpr, tf.mul(reg, cfg.weightDecay)) as tf.Scalar;
+  });
+}
 
-  static async load(dir: string): Promise<PreferenceEncoder> {
-    const metaFile = path.join(dir, 'model.json');
-    let meta: { format?: string; config: unknown; numUsers: number; numItems: number; featDim: number };
-    try {
-      meta = JSON.parse(await fs.readFile(metaFile, 'utf8'));
-    } catch (err) {
-      throw new InputError(`cannot read surrogate recommender: ${(err as Error).message}`, metaFile);
+/** Every training (user, item) pair, and each user's item set (for negative sampling). */
+function bprPairs(train: readonly (readonly number[])[], numUsers: number): { pos: number[]; posUser: number[]; userSets: Set<number>[] } {
+  const pos: number[] = [];
+  const posUser: number[] = [];
+  const userSets: Set<number>[] = [];
+  for (let u = 0; u < numUsers; u++) {
+    const s = new Set(train[u] ?? []);
+    userSets.push(s);
+    for (const i of s) {
+      posUser.push(u);
+      pos.push(i);
     }
-    if (meta.format !== 'auv-fusion/preference-encoder@1') throw new InputError(`not a preference-encoder file (format ${meta.format})`, metaFile);
-    const cfg = preferenceConfig(meta.config);
-    const bytes = await fs.readFile(path.join(dir, 'weights.bin'));
-    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const d = cfg.dim;
-    const sizes = [meta.numUsers * d, meta.numItems * d, meta.numItems * d, meta.featDim * d, d];
-    const want = sizes.reduce((a, b) => a + b, 0);
-    if (all.length !== want) throw new InputError(`weights.bin has ${all.length} floats, expected ${want}`, path.join(dir, 'weights.bin'));
-    let off = 0;
-    const take = (n: number): Float32Array => {
-      const out = all.slice(off, off + n);
-      off += n;
-      return out;
-    };
-    const buf: Buffers = { user: take(sizes[0]!), itemId: take(sizes[1]!), itemVis: take(sizes[2]!), proj: take(sizes[3]!), projBias: take(sizes[4]!) };
-    return new PreferenceEncoder(cfg, meta.numUsers, meta.numItems, meta.featDim, buf);
   }
+  return { pos, posUser, userSets };
+}
+
+/** BPR epochs with Adam over shuffled training pairs and sampled negatives; returns the mean loss per epoch. */
+async function trainBpr(net: Network, data: PreferenceTrainingData, cfg: PreferenceConfig, sampler: Rng): Promise<number[]> {
+  const { pos, posUser, userSets } = bprPairs(data.train, data.numUsers);
+  const negPool = negativePool(data.numItems, data.excludedNegatives);
+  if (pos.length === 0) throw new InputError('the surrogate recommender needs at least one training interaction');
+  if (negPool.length < 2) throw new InputError('the surrogate recommender needs at least two items to sample negatives from');
+  const opt = tf.train.adam(cfg.lr);
+  const lossCurve: number[] = [];
+  const steps = Math.max(1, Math.ceil(pos.length / cfg.batchSize));
+  const progress = new Progress('surrogate', cfg.epochs);
+  const order = Int32Array.from(pos.keys());
+  for (let ep = 0; ep < cfg.epochs; ep++) {
+    sampler.shuffle(order);
+    let lossSum = 0;
+    const losses: tf.Scalar[] = [];
+    for (let s = 0; s < steps; s++) {
+      const lo = s * cfg.batchSize;
+      const hi = Math.min(pos.length, lo + cfg.batchSize);
+      const [bu, bi, bj] = [new Int32Array(hi - lo), new Int32Array(hi - lo), new Int32Array(hi - lo)];
+      for (let q = lo; q < hi; q++) {
+        const e = order[q]!;
+        const u = posUser[e]!;
+        bu[q - lo] = u;
+        bi[q - lo] = pos[e]!;
+        bj[q - lo] = sampleNegative(sampler, negPool, userSets[u]!, 20);
+      }
+      const l = opt.minimize(() => bprLoss(net, cfg, data.numUsers, bu, bi, bj), true, net.vars);
+      if (l) losses.push(l);
+    }
+    for (const l of losses) {
+      lossSum += (await l.data())[0]!;
+      l.dispose();
+    }
+    const mean = lossSum / steps;
+    if (!Number.isFinite(mean)) throw new Error(`surrogate training diverged at epoch ${ep + 1} (loss ${mean}); lower lr`);
+    lossCurve.push(mean);
+    progress.tick(1, `bpr ${mean.toFixed(4)}`);
+  }
+  progress.finish();
+  opt.dispose();
+  return lossCurve;
 }
 
 /** A trainable variable from host values (the temporary initial tensor is disposed). */

@@ -152,6 +152,7 @@ describe('recommenders', () => {
       const items = Int32Array.from({ length: 24 }, (_, i) => i);
       expect(await l.score(users, items).data()).toEqual(await m.score(users, items).data());
       expect(await l.rank(3, 5, true)).toEqual(await m.rank(3, 5, true));
+      for (let u = 0; u < m.numUsers; u++) expect([...l.trainItems(u)]).toEqual([...m.trainItems(u)]);
       if (m.visual) {
         expect(() => m.scoreWithFeatures(users, Int32Array.of(1, 2), tf.zeros([1, 6]) as tf.Tensor2D)).toThrow(/feature rows/);
         const bad = tf.tensor2d(new Float32Array(24 * 6).fill(NaN), [24, 6]);

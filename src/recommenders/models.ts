@@ -13,12 +13,12 @@
  * zero after fitting, so their score comes only from the visual terms.
  */
 import * as tf from '@tensorflow/tfjs';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fastAdam } from '../core/kernels/adam.js';
 import { Rng } from '../core/rng.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { writeDirAtomic } from '../core/fsutil.js';
+import { loadModel, MANIFEST_FILE, requireTensor, saveModel, toTensor, type HostTensor } from '../core/weights.js';
 import { Progress } from '../core/progress.js';
 import { isVisualKind, type FitReport, type Recommender, type TrainingData, type VictimKind } from './recommender.js';
 import { fitWhitening } from './whitening.js';
@@ -85,15 +85,14 @@ const PARAMS: Record<VictimKind, string[]> = {
   deepstyle: ['P', 'Q', 'E', 'L'],
 };
 
+/** The `config` of a recommender's model folder. */
 interface SavedConfig {
-  format: 'auv-fusion-recommender/1';
-  kind: VictimKind;
-  config: RecommenderConfig;
+  victim: VictimKind;
+  recommender: RecommenderConfig;
   numUsers: number;
   numItems: number;
   featureDim: number;
   numCategories: number;
-  tensors: { name: string; shape: number[]; offset: number; length: number }[];
 }
 
 export class LatentRecommender implements Recommender {
@@ -447,62 +446,49 @@ export class LatentRecommender implements Recommender {
     return this.seen[user] ?? new Set();
   }
 
+  /** Write the fitted model as a model folder (src/core/weights.ts), replacing `dir` atomically. */
   async save(dir: string): Promise<void> {
-    const named: [string, tf.Tensor][] = [...this.vars];
+    const named: [string, tf.Tensor | HostTensor][] = [...this.vars];
     if (this.feats) named.push(['__feats', this.feats], ['__fMean', this.fMean!], this.fProj ? ['__fProj', this.fProj] : ['__fStd', this.fStd!]);
-    const tensors: SavedConfig['tensors'] = [];
-    const chunks: Float32Array[] = [];
-    let offset = 0;
-    for (const [name, x] of named) {
-      const data = (await x.data()) as Float32Array;
-      tensors.push({ name, shape: x.shape, offset, length: data.length });
-      chunks.push(Float32Array.from(data));
-      offset += data.length;
-    }
-    const flat = new Float32Array(offset);
-    let o = 0;
-    for (const c of chunks) (flat.set(c, o), (o += c.length));
-    const cfg: SavedConfig = { format: 'auv-fusion-recommender/1', kind: this.kind, config: this.config, numUsers: this.numUsers, numItems: this.numItems, featureDim: this.featureDim, numCategories: this.numCategories, tensors };
-    const extra = { seen: this.seen.map((s) => [...s]), itemCategory: this.itemCat ? [...this.itemCat] : null };
-    await writeDirAtomic(dir, async (tmp) => {
-      await fs.writeFile(path.join(tmp, 'config.json'), JSON.stringify(cfg, null, 2));
-      await fs.writeFile(path.join(tmp, 'train.json'), JSON.stringify(extra));
-      await fs.writeFile(path.join(tmp, 'weights.bin'), new Uint8Array(flat.buffer));
-    });
+    const offsets = new Int32Array(this.seen.length + 1);
+    this.seen.forEach((s, u) => (offsets[u + 1] = offsets[u]! + s.size));
+    const items = Int32Array.from(this.seen.flatMap((s) => [...s]));
+    named.push(['__seenOffsets', { shape: [offsets.length], data: offsets }], ['__seenItems', { shape: [items.length], data: items }]);
+    if (this.itemCat) named.push(['__itemCategory', { shape: [this.itemCat.length], data: Int32Array.from(this.itemCat) }]);
+    const config: SavedConfig = { victim: this.kind, recommender: this.config, numUsers: this.numUsers, numItems: this.numItems, featureDim: this.featureDim, numCategories: this.numCategories };
+    await writeDirAtomic(dir, (tmp) => saveModel(tmp, { kind: 'recommender', config, tensors: named }));
   }
 
   /** Restore from a folder written by `save` (see `loadRecommender`). */
   static async load(dir: string): Promise<LatentRecommender> {
-    let cfg: SavedConfig;
-    try {
-      cfg = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as SavedConfig;
-    } catch (e) {
-      throw new InputError(`cannot read a recommender: ${(e as Error).message}`, path.join(dir, 'config.json'));
-    }
-    if (cfg.format !== 'auv-fusion-recommender/1') throw new InputError(`not a recommender folder (format ${String(cfg.format)})`, path.join(dir, 'config.json'));
-    const extra = JSON.parse(await fs.readFile(path.join(dir, 'train.json'), 'utf8')) as { seen: number[][]; itemCategory: number[] | null };
-    const buf = await fs.readFile(path.join(dir, 'weights.bin'));
-    const flat = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    const m = new LatentRecommender(cfg.kind, cfg.config);
+    const file = await loadModel<SavedConfig>(dir, 'recommender');
+    const cfg = file.config;
+    if (!(cfg.victim in PARAMS)) throw new InputError(`unknown recommender kind '${String(cfg.victim)}'`, path.join(dir, MANIFEST_FILE));
+    const m = new LatentRecommender(cfg.victim, cfg.recommender);
     m.numUsers = cfg.numUsers;
     m.numItems = cfg.numItems;
     m.featureDim = cfg.featureDim;
     m.numCategories = cfg.numCategories;
-    m.seen = extra.seen.map((l) => new Set(l));
-    if (extra.itemCategory) {
-      m.itemCat = Int32Array.from(extra.itemCategory);
+    const offsets = requireTensor(file, '__seenOffsets', dir, [cfg.numUsers + 1]).data;
+    const items = requireTensor(file, '__seenItems', dir).data;
+    m.seen = Array.from({ length: cfg.numUsers }, (_, u) => new Set(items.subarray(offsets[u]!, offsets[u + 1]!)));
+    const cat = file.tensors.get('__itemCategory');
+    if (cat) {
+      m.itemCat = Int32Array.from(cat.data);
       m.catT = tf.keep(tf.tensor1d(m.itemCat, 'int32'));
     }
-    for (const t of cfg.tensors) {
-      const x = tf.tensor(flat.subarray(t.offset, t.offset + t.length), t.shape);
-      if (t.name === '__feats') m.feats = x as tf.Tensor2D;
-      else if (t.name === '__fMean') m.fMean = x as tf.Tensor2D;
-      else if (t.name === '__fStd') m.fStd = x as tf.Tensor2D;
-      else if (t.name === '__fProj') m.fProj = x as tf.Tensor2D;
-      else {
-        m.vars.set(t.name, tf.variable(x, true, `${cfg.kind}-${t.name}-${nextVarId++}`));
-        x.dispose();
-      }
+    if (m.visual) {
+      m.feats = toTensor(requireTensor(file, '__feats', dir, [cfg.numItems, cfg.featureDim])) as tf.Tensor2D;
+      m.fMean = toTensor(requireTensor(file, '__fMean', dir)) as tf.Tensor2D;
+      const proj = file.tensors.get('__fProj');
+      if (proj) m.fProj = toTensor(proj) as tf.Tensor2D;
+      else m.fStd = toTensor(requireTensor(file, '__fStd', dir)) as tf.Tensor2D;
+    }
+    const shapes = m.shapes();
+    for (const name of PARAMS[m.kind]) {
+      const x = toTensor(requireTensor(file, name, dir, shapes[name]));
+      m.vars.set(name, tf.variable(x, true, `${m.kind}-${name}-${nextVarId++}`));
+      x.dispose();
     }
     return m;
   }

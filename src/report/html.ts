@@ -44,62 +44,86 @@ function diffImage(clean: readonly number[], adv: readonly number[]): number[] {
   return clean.map((c, i) => Math.min(1, Math.abs(adv[i]! - c) * 10));
 }
 
-export function renderReport(results: ResultsFile, extras: ReportExtras): string {
+/** The results as the report reads them: its rows, the config's victims, attacks and cut-offs, and a row finder. */
+interface ReportView {
+  results: ResultsFile;
+  cfg: { victims: string[]; attacks: { name: string; params: Record<string, unknown> }[]; ks: number[]; name: string; dataset: string; defences: string[] };
+  victims: string[];
+  attacks: string[];
+  ks: number[];
+  tier: string;
+  find(q: Partial<ResultRow>): ResultRow | undefined;
+  /** ' (white-box)' etc. when an attack runs under another tier than the experiment's. */
+  tierTag(attack: string): string;
+  /** The victim of single-victim tables and plots: the first visual one. */
+  mainVictim: string;
+}
+
+function reportView(results: ResultsFile): ReportView {
   const rows = results.rows;
   const find = (q: Partial<ResultRow>): ResultRow | undefined =>
     rows.find((r) => Object.entries(q).every(([k, v]) => (r as Record<string, unknown>)[k] === v) && (q.defence !== undefined || r.defence === undefined));
-  const cfg = results.config as { victims: string[]; attacks: { name: string; params: Record<string, unknown> }[]; ks: number[]; name: string; dataset: string; defences: string[] };
+  const cfg = results.config as ReportView['cfg'];
   const victims = cfg.victims;
-  const attacks = cfg.attacks.map((a) => a.name);
-  const ks = cfg.ks;
-
   const m0 = results.manifest as { tier?: string; attackTiers?: Record<string, string> };
   const tier = m0.tier ?? 'public-encoder';
   const tierTag = (a: string): string => (m0.attackTiers?.[a] && m0.attackTiers[a] !== tier ? ` <span class="ci">(${esc(m0.attackTiers[a]!)})</span>` : '');
-  const frontier: FrontierPoint[] = results.frontier ?? frontierPoints(rows, attacks, victims, ks);
-  const frontierHtml = frontierSection(frontier, victims.filter((v) => isVisualKind(v as VictimKind)), ks[0]!);
+  return { results, cfg, victims, attacks: cfg.attacks.map((a) => a.name), ks: cfg.ks, tier, find, tierTag, mainVictim: victims.find((x) => isVisualKind(x as VictimKind)) ?? victims[0]! };
+}
 
-  // summary table: victim x attack
+/** Summary table rows: victim x attack (HR@k, NDCG, mean rank, image metrics, detector AUC). */
+function summaryTable(v: ReportView): { head: string; body: string } {
+  const { ks, find, attacks } = v;
   const head = `<tr><th>victim</th><th>attack</th>${ks.map((k) => `<th>HR@${k}</th>`).join('')}<th>NDCG@${ks.includes(10) ? 10 : ks[0]}</th><th>mean rank</th><th>SSIM</th><th>PSNR (dB)</th><th>L<sub>∞</sub></th><th>semantic</th><th>detect AUC</th></tr>`;
-  const body = victims
-    .flatMap((v) =>
+  const body = v.victims
+    .flatMap((vi) =>
       attacks.map((a) => {
-        const hr = ks.map((k) => cell(find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k }), 4)).join('');
-        const nd = cell(find({ victim: v, attack: a, protocol: 'full', metric: 'NDCG', k: ks.includes(10) ? 10 : ks[0]! }), 4) + cell(find({ victim: v, attack: a, protocol: 'full', metric: 'meanRank' }), 0);
+        const hr = ks.map((k) => cell(find({ victim: vi, attack: a, protocol: 'full', metric: 'HR', k }), 4)).join('');
+        const nd = cell(find({ victim: vi, attack: a, protocol: 'full', metric: 'NDCG', k: ks.includes(10) ? 10 : ks[0]! }), 4) + cell(find({ victim: vi, attack: a, protocol: 'full', metric: 'meanRank' }), 0);
         const img = (m: ResultRow['metric']) => (a === 'none' ? '<td class="na">–</td>' : cell(find({ victim: 'any', attack: a, metric: m }), METRIC_INFO[m].digits));
-        const none = !find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! });
-        return `<tr${a === 'none' ? ' class="clean"' : ''}><td>${esc(v)}</td><td>${esc(a)}${tierTag(a)}${none ? ' <span class="ci">(n/a)</span>' : ''}</td>${hr}${nd}${img('SSIM')}${img('PSNR')}${img('Linf')}${img('semantic')}${img('detectAUC')}</tr>`;
+        const none = !find({ victim: vi, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! });
+        return `<tr${a === 'none' ? ' class="clean"' : ''}><td>${esc(vi)}</td><td>${esc(a)}${v.tierTag(a)}${none ? ' <span class="ci">(n/a)</span>' : ''}</td>${hr}${nd}${img('SSIM')}${img('PSNR')}${img('Linf')}${img('semantic')}${img('detectAUC')}</tr>`;
       }),
     )
     .join('\n');
+  return { head, body };
+}
 
+/** Victim accuracy on the clean test split. */
+function accuracyTable(v: ReportView): string {
+  const { find } = v;
   const accHead = `<tr><th>victim</th><th>test HR@10</th><th>test NDCG@10</th><th>AUC</th><th>cold-item AUC</th></tr>`;
-  const accBody = victims
-    .map((v) => `<tr><td>${esc(v)}</td>${cell(find({ victim: v, protocol: 'test', metric: 'HR', k: 10 }), 4)}${cell(find({ victim: v, protocol: 'test', metric: 'NDCG', k: 10 }), 4)}${cell(find({ victim: v, protocol: 'test', metric: 'AUC' }), 3)}${cell(find({ victim: v, protocol: 'test', metric: 'coldAUC' }), 3)}</tr>`)
+  const accBody = v.victims
+    .map((vi) => `<tr><td>${esc(vi)}</td>${cell(find({ victim: vi, protocol: 'test', metric: 'HR', k: 10 }), 4)}${cell(find({ victim: vi, protocol: 'test', metric: 'NDCG', k: 10 }), 4)}${cell(find({ victim: vi, protocol: 'test', metric: 'AUC' }), 3)}${cell(find({ victim: vi, protocol: 'test', metric: 'coldAUC' }), 3)}</tr>`)
     .join('\n');
+  return `${accHead}${accBody}`;
+}
 
-  const defenceRows = (cfg.defences ?? []).length
-    ? `<h2>Defences</h2><p>HR@${ks[0]} of each attack after each defence is applied to the adversarial images (victim ${esc(victims.find((v) => isVisualKind(v as VictimKind)) ?? victims[0]!)}).</p><table><tr><th>attack</th><th>no defence</th>${cfg.defences.map((d) => `<th>${esc(d)}</th>`).join('')}</tr>${attacks
-        .map((a) => {
-          const v = victims.find((x) => isVisualKind(x as VictimKind)) ?? victims[0]!;
-          return `<tr><td>${esc(a)}</td>${cell(find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! }), 4)}${cfg.defences.map((d) => cell(find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]!, defence: d }), 4)).join('')}</tr>`;
-        })
-        .join('')}</table>`
-    : '';
+/** HR@k of each attack after each defence (empty without defences). */
+function defenceSection(v: ReportView): string {
+  const { cfg, ks, find } = v;
+  if (!(cfg.defences ?? []).length) return '';
+  const vi = v.mainVictim;
+  const rows = v.attacks
+    .map((a) => `<tr><td>${esc(a)}</td>${cell(find({ victim: vi, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! }), 4)}${cfg.defences.map((d) => cell(find({ victim: vi, attack: a, protocol: 'full', metric: 'HR', k: ks[0]!, defence: d }), 4)).join('')}</tr>`)
+    .join('');
+  return `<h2>Defences</h2><p>HR@${ks[0]} of each attack after each defence is applied to the adversarial images (victim ${esc(vi)}).</p><table><tr><th>attack</th><th>no defence</th>${cfg.defences.map((d) => `<th>${esc(d)}</th>`).join('')}</tr>${rows}</table>`;
+}
 
-  // chart data
-  const hrData = victims.map((v) => ({ victim: v, series: attacks.map((a) => ({ attack: a, values: ks.map((k) => find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k })?.mean ?? null) })) }));
+/** What the plots draw: HR@k bars per victim, SSIM vs HR scatter, training curves, attack logs. */
+function chartDataOf(v: ReportView, extras: ReportExtras) {
+  const { ks, find, attacks } = v;
+  const hrData = v.victims.map((vi) => ({ victim: vi, series: attacks.map((a) => ({ attack: a, values: ks.map((k) => find({ victim: vi, attack: a, protocol: 'full', metric: 'HR', k })?.mean ?? null) })) }));
   const scatter = attacks
     .filter((a) => a !== 'none')
-    .map((a) => {
-      const v = victims.find((x) => isVisualKind(x as VictimKind)) ?? victims[0]!;
-      return { attack: a, x: find({ victim: 'any', attack: a, metric: 'SSIM' })?.mean ?? null, y: find({ victim: v, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! })?.mean ?? null };
-    });
-  const chartData = { ks, hrData, scatter, victimCurves: extras.victimCurves, attackLogs: extras.attackLogs, scatterVictim: victims.find((x) => isVisualKind(x as VictimKind)) ?? victims[0] };
+    .map((a) => ({ attack: a, x: find({ victim: 'any', attack: a, metric: 'SSIM' })?.mean ?? null, y: find({ victim: v.mainVictim, attack: a, protocol: 'full', metric: 'HR', k: ks[0]! })?.mean ?? null }));
+  return { ks, hrData, scatter, victimCurves: extras.victimCurves, attackLogs: extras.attackLogs, scatterVictim: v.mainVictim as string | undefined };
+}
 
-  // image grid: clean | each attack | amplified difference
+/** Image grid: clean | each attack with its amplified difference. */
+function imageGrid(extras: ReportExtras, attacks: readonly string[]): string {
   const gridAttacks = attacks.filter((a) => a !== 'none');
-  const grid = extras.samples
+  return extras.samples
     .map((s) => {
       const cells = gridAttacks
         .filter((a) => s.attacks[a])
@@ -108,18 +132,9 @@ export function renderReport(results: ResultsFile, extras: ReportExtras): string
       return `<div class="row"><figure><img src="${png(s.clean, extras.imageSize, 2)}" alt="clean"><div class="spacer"></div><figcaption>clean · item ${esc(s.item)}</figcaption></figure>${cells}</div>`;
     })
     .join('\n');
+}
 
-  const m = results.manifest as ResultsFile['manifest'] & { dataset?: ReportExtras['dataset'] };
-  const timings = Object.entries(m.timings)
-    .map(([k, v]) => `${esc(k)} ${v.toFixed(1)} s`)
-    .join(' · ');
-  const attackParams = cfg.attacks.map((a) => `<li><code>${esc(a.name)}</code> ${esc(JSON.stringify(a.params))}</li>`).join('');
-
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(cfg.name)} — AUV-Fusion report</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;margin:0;background:#f6f7f9}
+const STYLE = `body{font:14px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;margin:0;background:#f6f7f9}
 main{max-width:1180px;margin:0 auto;padding:24px 28px 60px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #dde1e6;padding-bottom:4px}
 .sub{color:#5b6472;margin:0 0 16px}
@@ -137,46 +152,10 @@ figure img{display:block;image-rendering:pixelated;width:128px;height:128px;marg
 .spacer{width:128px;height:128px;margin-bottom:4px}
 figcaption{font-size:11px;color:#5b6472}
 .method p{max-width:900px}code{background:#eef1f5;padding:1px 4px;border-radius:3px}
-</style></head>
-<body><main>
-<h1>${esc(cfg.name)}</h1>
-<p class="sub">Dataset <code>${esc(cfg.dataset)}</code>${m.dataset ? ` — ${m.dataset.users} users, ${m.dataset.items} items, ${m.dataset.interactions} interactions, ${m.dataset.targets} cold-start targets attacked, ${m.dataset.imageSize}px images` : ''}. Seeds ${m.seeds.join(', ')}. auv-fusion ${esc(m.toolVersion)}, config ${esc(m.configHash)}.</p>
+`;
 
-<h2>Target exposure under attack (full-ranking protocol)</h2>
-<p>Threat-model tier <b>${esc(tier)}</b>: ${tier === 'independent' ? "the attacker aligns through its own encoder G (trained independently of the victim's F)" : "the victim's feature extractor F is public and is the attacker's encoder; the victim recommender is not"}. Rows marked (white-box) read the victim model (INSA) and are references, not attacks of this tier. Mean over seeds with the 95% interval in brackets; mean rank is the target's mean 0-based rank (lower is better). Image metrics compare each adversarial image with its clean original.</p>
-<div class="scroll"><table>${head}${body}</table></div>
-
-<h2>Victim accuracy (clean test split)</h2>
-<table>${accHead}${accBody}</table>
-${diffusionQualitySection(results.manifest)}
-${defenceRows}
-${frontierHtml}
-
-<h2>Plots</h2>
-<div class="charts">
-${victims.map((v, i) => `<div class="card"><h3>HR@k — ${esc(v)}</h3><canvas id="hr${i}" height="220"></canvas></div>`).join('\n')}
-<div class="card"><h3>SSIM vs HR@${ks[0]} (${esc(chartData.scatterVictim ?? '')})</h3><canvas id="scatter" height="220"></canvas></div>
-<div class="card"><h3>Victim training loss (BPR, first seed)</h3><canvas id="curves" height="220"></canvas></div>
-<div class="card"><h3>Attack optimisation log (first seed)</h3><canvas id="attacklog" height="220"></canvas></div>
-</div>
-
-<h2>Clean vs adversarial images</h2>
-<p>Each pair: the adversarial image (top) and |adversarial − clean| × 10 (bottom).</p>
-<div class="grid">${grid}</div>
-
-<h2>How these numbers were computed</h2>
-<div class="method">${m.protocolText
-    .split('\n')
-    .map((p) => `<p>${esc(p)}</p>`)
-    .join('')}
-<p>Attacks and parameters:</p><ul>${attackParams}</ul>
-<p>Timings: ${timings}. Cache: ${m.cache.hits} artefacts reused, ${m.cache.misses} computed. Machine: ${esc(JSON.stringify(m.machine))}.</p>
-<p>Every figure is also in <code>results.json</code> and <code>results.csv</code> beside this file.</p></div>
-</main>
-<script>${chartJsSource()}</script>
-<script>
-const D = ${JSON.stringify({ ...chartData, frontier, frontierVictims: victims.filter((v) => isVisualKind(v as VictimKind)) })};
-const palette = ['#5b6472','#e07b39','#3a86c8','#c8455f','#2ca58d','#8e6cc8','#d9a400','#555'];
+/** The charts, drawn by chart.js from `D` (the chart data, the frontier and its victims). */
+const CHART_SCRIPT = `const palette = ['#5b6472','#e07b39','#3a86c8','#c8455f','#2ca58d','#8e6cc8','#d9a400','#555'];
 Chart.defaults.animation = false;
 D.hrData.forEach((v, i) => new Chart(document.getElementById('hr' + i), { type: 'bar',
   data: { labels: D.ks.map(k => 'HR@' + k), datasets: v.series.map((s, j) => ({ label: s.attack, data: s.values, backgroundColor: palette[j % palette.length] })) },
@@ -202,7 +181,64 @@ Object.entries(D.attackLogs).forEach(([a, log], j) => {
 });
 new Chart(document.getElementById('attacklog'), { type: 'line', data: { datasets: logSets },
   options: { plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } }, scales: { x: { type: 'linear', title: { display: true, text: 'step' } } } } });
-</script>
+`;
+
+export function renderReport(results: ResultsFile, extras: ReportExtras): string {
+  const v = reportView(results);
+  const { cfg, victims, ks, tier } = v;
+  const frontier: FrontierPoint[] = results.frontier ?? frontierPoints(results.rows, v.attacks, victims, ks);
+  const frontierHtml = frontierSection(frontier, victims.filter((x) => isVisualKind(x as VictimKind)), ks[0]!);
+  const { head, body } = summaryTable(v);
+  const chartData = chartDataOf(v, extras);
+  const m = results.manifest as ResultsFile['manifest'] & { dataset?: ReportExtras['dataset'] };
+  const timings = Object.entries(m.timings)
+    .map(([k, t]) => `${esc(k)} ${t.toFixed(1)} s`)
+    .join(' · ');
+  const attackParams = cfg.attacks.map((a) => `<li><code>${esc(a.name)}</code> ${esc(JSON.stringify(a.params))}</li>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(cfg.name)} — AUV-Fusion report</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+${STYLE}</style></head>
+<body><main>
+<h1>${esc(cfg.name)}</h1>
+<p class="sub">Dataset <code>${esc(cfg.dataset)}</code>${m.dataset ? ` — ${m.dataset.users} users, ${m.dataset.items} items, ${m.dataset.interactions} interactions, ${m.dataset.targets} cold-start targets attacked, ${m.dataset.imageSize}px images` : ''}. Seeds ${m.seeds.join(', ')}. auv-fusion ${esc(m.toolVersion)}, config ${esc(m.configHash)}.</p>
+
+<h2>Target exposure under attack (full-ranking protocol)</h2>
+<p>Threat-model tier <b>${esc(tier)}</b>: ${tier === 'independent' ? "the attacker aligns through its own encoder G (trained independently of the victim's F)" : "the victim's feature extractor F is public and is the attacker's encoder; the victim recommender is not"}. Rows marked (white-box) read the victim model (INSA) and are references, not attacks of this tier. Mean over seeds with the 95% interval in brackets; mean rank is the target's mean 0-based rank (lower is better). Image metrics compare each adversarial image with its clean original.</p>
+<div class="scroll"><table>${head}${body}</table></div>
+
+<h2>Victim accuracy (clean test split)</h2>
+<table>${accuracyTable(v)}</table>
+${diffusionQualitySection(results.manifest)}
+${defenceSection(v)}
+${frontierHtml}
+
+<h2>Plots</h2>
+<div class="charts">
+${victims.map((v, i) => `<div class="card"><h3>HR@k — ${esc(v)}</h3><canvas id="hr${i}" height="220"></canvas></div>`).join('\n')}
+<div class="card"><h3>SSIM vs HR@${ks[0]} (${esc(chartData.scatterVictim ?? '')})</h3><canvas id="scatter" height="220"></canvas></div>
+<div class="card"><h3>Victim training loss (BPR, first seed)</h3><canvas id="curves" height="220"></canvas></div>
+<div class="card"><h3>Attack optimisation log (first seed)</h3><canvas id="attacklog" height="220"></canvas></div>
+</div>
+
+<h2>Clean vs adversarial images</h2>
+<p>Each pair: the adversarial image (top) and |adversarial − clean| × 10 (bottom).</p>
+<div class="grid">${imageGrid(extras, v.attacks)}</div>
+
+<h2>How these numbers were computed</h2>
+<div class="method">${m.protocolText
+    .split('\n')
+    .map((p) => `<p>${esc(p)}</p>`)
+    .join('')}
+<p>Attacks and parameters:</p><ul>${attackParams}</ul>
+<p>Timings: ${timings}. Cache: ${m.cache.hits} artefacts reused, ${m.cache.misses} computed. Machine: ${esc(JSON.stringify(m.machine))}.</p>
+<p>Every figure is also in <code>results.json</code> and <code>results.csv</code> beside this file.</p></div>
+</main>
+<script>${chartJsSource()}</script>
+<script>
+const D = ${JSON.stringify({ ...chartData, frontier, frontierVictims: victims.filter((x) => isVisualKind(x as VictimKind)) })};
+${CHART_SCRIPT}</script>
 </body></html>
 `;
 }

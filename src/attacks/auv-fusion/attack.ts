@@ -17,9 +17,10 @@ import { ConfigError, InputError } from '../../core/errors.js';
 import { Progress } from '../../core/progress.js';
 import { cosineRows } from '../../core/similarity.js';
 import { Rng } from '../../core/rng.js';
-import { loadImageBatch, type ImageSource } from '../../data/dataset.js';
-import type { ImageEncoder } from '../../encoders/encoder.js';
+import { loadImageBatch } from '../../data/dataset.js';
+import { allItemFeatures } from '../../encoders/features.js';
 import { ssim } from '../../evaluation/image-metrics.js';
+import type { ImageEncoder } from '../../encoders/encoder.js';
 import { PreferenceEncoder } from '../../preference/model.js';
 import type { Attack, AttackContext, AttackResult, AttackStepLog } from '../attack.js';
 import { chainGrad, chainPlan, decodeImage, noisyLatent, runChain, type ChainModel, type ChainPlan } from '../../diffusion/chain.js';
@@ -52,20 +53,6 @@ function rows<T extends tf.Tensor>(t: T, idx: number[]): T {
   return tf.tidy(() => tf.gather(t, tf.tensor1d(idx, 'int32')) as T);
 }
 
-/** The surrogate encoder's features of every item (for training a surrogate for another view). */
-async function allFeatures(G: ImageEncoder, images: ImageSource, numItems: number, batch = 64): Promise<Float32Array> {
-  const dim = G.description.featureDim;
-  const out = new Float32Array(numItems * dim);
-  for (let s = 0; s < numItems; s += batch) {
-    const items = Array.from({ length: Math.min(batch, numItems - s) }, (_, k) => s + k);
-    const x = await loadImageBatch(images, items);
-    const f = tf.tidy(() => G.encode(x));
-    out.set((await f.data()) as Float32Array, s * dim);
-    tf.dispose([x, f]);
-  }
-  return out;
-}
-
 /** Pick (or train, from public data only) the preference encoder of the requested view. */
 async function resolvePreference(ctx: AttackContext, view: AuvFusionParams['views'], rng: Rng): Promise<PreferenceEncoder> {
   const h = ctx.surrogateRecommender<SurrogateHandle>();
@@ -81,7 +68,7 @@ async function resolvePreference(ctx: AttackContext, view: AuvFusionParams['view
   const ds = ctx.dataset();
   const G = ctx.surrogateEncoder();
   const numItems = ds.itemIds.length;
-  const features = await allFeatures(G, ctx.images(), numItems);
+  const { data: features } = await allItemFeatures(G, ctx.images(), numItems, 64);
   const train = ctx.trainInteractions();
   const { model } = await PreferenceEncoder.fit(
     { numUsers: train.length, numItems, train, features, featDim: G.description.featureDim, excludedNegatives: new Set(ds.targets) },
@@ -131,9 +118,8 @@ export class AuvFusionAttack implements Attack {
     const plan: ChainPlan | null = model ? chainPlan(model, p.ddimSteps, p.injectIndex!) : null;
     const size = images.size;
     const d = pref.config.dim;
-    const log: AttackStepLog[] = [];
     const out = new Map<number, Float32Array>();
-    if (targets.length === 0) return { images: out, log, seconds: 0 };
+    if (targets.length === 0) return { images: out, log: [], seconds: 0 };
 
     // U and e_U per target (eq. 1), tau_u for the margin objective, the projection P (eq. 6)
     const E = pref.userEmbeddingArray();
@@ -142,7 +128,52 @@ export class AuvFusionAttack implements Attack {
     const tau = p.objective === 'margin' ? userThresholds(pref, groups.flat(), train, p.marginK) : null;
     const proj = pref.projection();
     const deltaShape: number[] = model ? [...model.latentShape] : [size, size, 3];
+    const run = new GenerateRun(this.name, p, t0, { G, C, pref, proj, model, plan, size, d, deltaShape });
+    const ops = run.ops();
+    const prep = await run.prepare(targets, ctx, { groups, eUAll, tau }, ops);
+    const finalDelta = await run.optimise(prep, ops, rng);
+    await run.refine(prep, finalDelta, ops);
+    await run.finalImages(prep, finalDelta, ops, out);
+    run.dispose(prep, finalDelta);
+    return { images: out, log: run.log, seconds: (Date.now() - t0) / 1000 };
+  }
+}
 
+/** The attacker's models and the shapes one generate() call works with. */
+interface RunModels {
+  G: ImageEncoder;
+  C: ImageEncoder;
+  pref: PreferenceEncoder;
+  /** P (eq. 6), owned by the run. */
+  proj: tf.Tensor2D;
+  model: ChainModel | null;
+  plan: ChainPlan | null;
+  size: number;
+  d: number;
+  deltaShape: number[];
+}
+
+type RunOps = ReturnType<GenerateRun['ops']>;
+
+/**
+ * One generate() call, in phases: prepare every target (x0, C(x0), z_t), optimise delta (the MLP of
+ * eq. 7, or a free delta per image), refine it per image, render the final images with the SSIM
+ * floor and log the reference statistics. `ops()` holds the operations the phases share (rendering,
+ * the loss of eq. 6, its gradient through the chain, an Adam step).
+ */
+class GenerateRun {
+  readonly log: AttackStepLog[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly p: AuvFusionParams,
+    readonly t0: number,
+    readonly m: RunModels,
+  ) {}
+
+  ops() {
+    const { p, t0, log } = this;
+    const { model, plan, size, pref, G, C, proj } = this.m;
     /** D(chain(z)) without gradients. */
     const render0 = (z: tf.Tensor4D): tf.Tensor4D => {
       const z0 = runChain(model!, plan!, z);
@@ -153,25 +184,6 @@ export class AuvFusionAttack implements Attack {
     /** The output image for a decoded chain output xDec: residual composition or full regeneration. */
     const compose = (b: Prepared, xDec: tf.Tensor4D): tf.Tensor4D =>
       b.xRef ? (tf.tidy(() => tf.clipByValue(tf.add(b.x0, tf.sub(xDec, b.xRef!)), 0, 1)) as tf.Tensor4D) : xDec;
-
-    // prepare every target once: x0, C(x0), z_t (eq. 3) with noise from the run's seed per target
-    const prep: Prepared[] = [];
-    for (let s = 0; s < targets.length; s += p.batchSize) {
-      const items = targets.slice(s, s + p.batchSize);
-      const x0 = await loadImageBatch(images, items);
-      const sem0 = tf.tidy(() => C.encode(x0));
-      const eU = tf.tensor2d(eUAll.subarray(s * d, (s + items.length) * d), [items.length, d]);
-      let zt: tf.Tensor4D | null = null;
-      if (model && plan) {
-        const [h, w, c] = model.latentShape;
-        const noise = new Float32Array(items.length * h * w * c);
-        items.forEach((it, k) => noise.set(ctx.rng.fork('auv-noise').fork(String(it)).normalArray(h * w * c), k * h * w * c));
-        zt = tf.tidy(() => noisyLatent(model.encode(x0), tf.tensor4d(noise, [items.length, h, w, c]), plan.alphaBar));
-      }
-      const xRef = zt && model && plan && p.compose === 'residual' ? render0(zt) : null;
-      const margin = tau ? marginBatch(pref, items, groups.slice(s, s + items.length), tau) : null;
-      prep.push({ items: [...items], x0, sem0, eU, zt, xRef, margin });
-    }
 
     // eq. 6: L = l1 L_CLIP + l2 L_SSIM + l3 L_align, per batch mean; returns [total, clip, ssim, align]
     const lossFn = (b: Prepared, x: tf.Tensor4D): tf.Scalar[] => {
@@ -268,6 +280,42 @@ export class AuvFusionAttack implements Attack {
       log.push({ step: stepNo, total: parts[0]!, L_CLIP: parts[1]!, L_SSIM: parts[2]!, L_align: parts[3]!, deltaMs: parts[4]!, seconds: (Date.now() - t0) / 1000, ...extra });
     };
 
+    return { render0, compose, lossFn, render, renderWithFloor, deltaGrad, step, pushLog };
+  }
+
+  /** Every target's prepared tensors, in batches of p.batchSize. */
+  async prepare(targets: readonly number[], ctx: AttackContext, g: { groups: number[][]; eUAll: Float32Array; tau: ReadonlyMap<number, number> | null }, ops: RunOps): Promise<Prepared[]> {
+    const { p } = this;
+    const { model, plan, pref, C, d } = this.m;
+    const { groups, eUAll, tau } = g;
+    const { render0 } = ops;
+    const images = ctx.images();
+    // prepare every target once: x0, C(x0), z_t (eq. 3) with noise from the run's seed per target
+    const prep: Prepared[] = [];
+    for (let s = 0; s < targets.length; s += p.batchSize) {
+      const items = targets.slice(s, s + p.batchSize);
+      const x0 = await loadImageBatch(images, items);
+      const sem0 = tf.tidy(() => C.encode(x0));
+      const eU = tf.tensor2d(eUAll.subarray(s * d, (s + items.length) * d), [items.length, d]);
+      let zt: tf.Tensor4D | null = null;
+      if (model && plan) {
+        const [h, w, c] = model.latentShape;
+        const noise = new Float32Array(items.length * h * w * c);
+        items.forEach((it, k) => noise.set(ctx.rng.fork('auv-noise').fork(String(it)).normalArray(h * w * c), k * h * w * c));
+        zt = tf.tidy(() => noisyLatent(model.encode(x0), tf.tensor4d(noise, [items.length, h, w, c]), plan.alphaBar));
+      }
+      const xRef = zt && model && plan && p.compose === 'residual' ? render0(zt) : null;
+      const margin = tau ? marginBatch(pref, items, groups.slice(s, s + items.length), tau) : null;
+      prep.push({ items: [...items], x0, sem0, eU, zt, xRef, margin });
+    }
+    return prep;
+  }
+
+  /** The final delta of every prepared batch: the MLP trained over minibatches (eq. 7), or a free delta per batch. */
+  async optimise(prep: readonly Prepared[], ops: RunOps, rng: Rng): Promise<tf.Tensor4D[]> {
+    const { p } = this;
+    const { d, deltaShape } = this.m;
+    const { step, pushLog } = ops;
     // final deltas per prepared batch (tensors), from the MLP or free optimisation
     const finalDelta: tf.Tensor4D[] = [];
     const batchRng = rng.fork('batches');
@@ -308,7 +356,13 @@ export class AuvFusionAttack implements Attack {
       }
       progress.finish();
     }
+    return finalDelta;
+  }
 
+  /** Per-image refinement (refineSteps > 0): finalDelta[k] becomes delta + r_k. */
+  async refine(prep: readonly Prepared[], finalDelta: tf.Tensor4D[], ops: RunOps): Promise<void> {
+    const { p, log } = this;
+    const { step, pushLog } = ops;
     // optional per-image refinement delta_i = delta_mlp + r_i (eq. 7)
     if (p.refineSteps > 0) {
       let s = log.length;
@@ -330,6 +384,13 @@ export class AuvFusionAttack implements Attack {
       }
     }
 
+  }
+
+  /** The adversarial images into `out`, and the final log entry of reference statistics. */
+  async finalImages(prep: readonly Prepared[], finalDelta: readonly tf.Tensor4D[], ops: RunOps, out: Map<number, Float32Array>): Promise<void> {
+    const { log, t0 } = this;
+    const { pref, G, proj, size } = this.m;
+    const { renderWithFloor, render } = ops;
     // final images (with the SSIM floor's per-target scaling of delta), and reference statistics
     const acc = { ssimAdv: 0, ssimRoundTrip: 0, cosAlignAdv: 0, cosAlignRoundTrip: 0, cosAlignClean: 0, groupHitsAdv: 0, groupHitsClean: 0, deltaScale: 0 };
     let n = 0;
@@ -355,13 +416,15 @@ export class AuvFusionAttack implements Attack {
     }
     log.push({ step: log.length, final: 1, ...Object.fromEntries(Object.entries(acc).map(([key, v]) => [key, v / n])), seconds: (Date.now() - t0) / 1000 });
 
+  }
+
+  dispose(prep: readonly Prepared[], finalDelta: tf.Tensor4D[]): void {
     for (const b of prep) {
       tf.dispose([b.x0, b.sem0, b.eU, ...(b.zt ? [b.zt] : []), ...(b.xRef ? [b.xRef] : [])]);
       if (b.margin) tf.dispose([b.margin.E, b.margin.tau, b.margin.w, b.margin.eid]);
     }
     tf.dispose(finalDelta);
-    proj.dispose();
-    return { images: out, log, seconds: (Date.now() - t0) / 1000 };
+    this.m.proj.dispose();
   }
 }
 

@@ -28,7 +28,7 @@ export function registerTrainSurrogateCommands(program: Command): void {
     .command('surrogate')
     .description("Train the attacker's surrogate recommender (LightGCN ID view + visual KNN view, BPR)")
     .requiredOption('--data <dir>', "dataset folder, or synth:<profile>[:<seed>]")
-    .requiredOption('--out <dir>', 'output folder (model.json + weights.bin, replaced atomically)')
+    .requiredOption('--out <dir>', 'output model folder (manifest.json + tensors.bin, replaced atomically)')
     .option('--encoder <dir>', 'surrogate image encoder G saved by `train encoders`')
     .option('--features <file>', 'precomputed G features: raw little-endian float32, numItems x dim')
     .option('--config <file>', "experiment config (YAML/JSON): its 'surrogate' options (layers, dim, k, lr, epochs, batchSize, weightDecay, views)")

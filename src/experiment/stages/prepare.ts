@@ -13,7 +13,8 @@ import { writeJsonAtomic } from '../../core/fsutil.js';
 import type { Dataset } from '../../data/dataset.js';
 import { datasetContentKey } from '../../data/content-key.js';
 import type { EncoderRole, ImageEncoder } from '../../encoders/encoder.js';
-import { extractFeatures, loadEncoder } from '../../encoders/resnet.js';
+import { allItemFeatures } from '../../encoders/features.js';
+import { loadEncoder } from '../../encoders/resnet.js';
 import { trainEncoder } from '../../encoders/train.js';
 import { PreferenceEncoder } from '../../preference/model.js';
 import { trainSurrogate } from '../../preference/train.js';
@@ -150,10 +151,6 @@ export async function prepareSurrogate(
 }
 
 /** G features of every item, as the preference encoder takes them. */
-export async function surrogateFeatures(ds: Dataset, G: ImageEncoder): Promise<{ data: Float32Array; dim: number }> {
-  const t = await extractFeatures(G, ds.images, Array.from({ length: ds.itemIds.length }, (_, i) => i), 128);
-  const data = (await t.data()) as Float32Array;
-  const dim = t.shape[1];
-  t.dispose();
-  return { data, dim };
+export function surrogateFeatures(ds: Dataset, G: ImageEncoder): Promise<{ data: Float32Array; dim: number }> {
+  return allItemFeatures(G, ds.images, ds.itemIds.length, 128);
 }
