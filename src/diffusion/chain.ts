@@ -102,13 +102,16 @@ export async function chainGrad(
   const z0 = zs[zs.length - 1]!;
   // gradient at z~0 through decoder + loss
   let partsT: tf.Tensor1D | null = null;
+  let imageT: tf.Tensor4D | null = null;
   const gZ0 = tf.grad((z: tf.Tensor) => {
     const x = decodeImage(model, z as tf.Tensor4D, size);
+    // the forward pass's image is x_adv itself: keep it rather than decoding z~0 a second time
+    imageT = tf.keep(tf.clone(x));
     const out = lossFn(x);
     partsT = tf.keep(tf.stack(out.map((s) => tf.clone(s))) as tf.Tensor1D);
     return out[0]!;
   })(z0) as tf.Tensor4D;
-  const image = decodeImage(model, z0, size);
+  const image = imageT as unknown as tf.Tensor4D;
   // back through the DDIM steps, recomputing each step's forward (checkpointing)
   let g = gZ0;
   for (let k = plan.steps.length - 1; k >= 0; k--) {
