@@ -16,6 +16,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../core/errors.js';
+import { fastAdam } from '../core/kernels/adam.js';
 import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
@@ -224,7 +225,8 @@ export class PreferenceEncoder {
     const vars: tf.Variable[] = [];
     if (useId) vars.push(E0);
     if (useVis) vars.push(P);
-    const opt = tf.train.adam(cfg.lr);
+    // the fused Adam update (src/core/kernels/adam.ts): tf.train.adam's arithmetic in one pass per variable
+    const opt = fastAdam(cfg.lr);
 
     const forward = (): { user: tf.Tensor2D; itemId: tf.Tensor2D; itemVis: tf.Tensor2D } =>
       tf.tidy(() => {
