@@ -207,6 +207,25 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// unary(op, x, out[, lo, hi]) op: 0 square, 1 neg, 2 relu, 3 abs, 4 clip to [lo, hi]; out has x's length.
+napi_value Unary(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const double op = a.num(0);
+  napi_typedarray_type type;
+  size_t n = 0;
+  if (a.ok && (op < 0 || op > 4 || a.argc < (op == 4 ? 5 : 3) ||
+               napi_get_typedarray_info(env, a.argv[1], &type, &n, nullptr, nullptr, nullptr) != napi_ok)) {
+    a.fail("unary needs an op in 0..4, two Float32Arrays (and lo, hi for clip)");
+    return undef(env);
+  }
+  const long len = static_cast<long>(n);
+  const float* X = a.f32(1, len);
+  float* O = a.f32(2, len);
+  const float lo = op == 4 ? static_cast<float>(a.num(3)) : 0.f, hi = op == 4 ? static_cast<float>(a.num(4)) : 0.f;
+  if (a.ok) auv::unary(static_cast<int>(op), len, X, O, lo, hi, gThreads);
+  return undef(env);
+}
+
 // reduceSum(x, out, dims, outSize, divisor) dims [rank, shape, outStride]
 napi_value ReduceSum(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -439,6 +458,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"groupNorm", nullptr, GroupNorm, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,7 +1,9 @@
-// Broadcasting binary arithmetic and sum / mean reductions on float32 (see kernels.h).
+// Broadcasting binary arithmetic, exact unary maps (square, neg, relu, abs, clip) and sum / mean
+// reductions on float32 (see kernels.h).
 // Add, Sub, Mul and Div are single IEEE operations, so results equal the wasm kernels' bit for
 // bit; reductions sum in a different order (8 lanes), so they agree to float rounding.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -148,6 +150,37 @@ void reduceSum(int rank, const long* shape, const long* so, const float* x, floa
   if (divisor != 1.0) {
     const float dv = static_cast<float>(divisor);
     for (long i = 0; i < outSize; i++) out[i] /= dv;
+  }
+}
+
+namespace {
+template <int OP>
+inline float applyUnary(float x, float lo, float hi) {
+  if constexpr (OP == kSquare) return x * x;
+  if constexpr (OP == kNeg) return -x;
+  if constexpr (OP == kRelu) return (x > 0.f || x != x) ? x : 0.f;  // max(0, x): -0 -> +0, NaN stays
+  if constexpr (OP == kAbs) return std::fabs(x);
+  return x > hi ? hi : (x < lo ? lo : x);  // clip, as tfjs: NaN stays
+}
+
+template <int OP>
+void unaryOp(long n, const float* x, float* out, float lo, float hi, int threads) {
+  const int nt = n >= kParallelMin ? std::max(1, threads) : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int t = 0; t < nt; t++) {
+    const long i0 = n * t / nt, i1 = n * (t + 1) / nt;
+    for (long i = i0; i < i1; i++) out[i] = applyUnary<OP>(x[i], lo, hi);
+  }
+}
+}  // namespace
+
+void unary(int op, long n, const float* x, float* out, float lo, float hi, int threads) {
+  switch (op) {
+    case kSquare: return unaryOp<kSquare>(n, x, out, lo, hi, threads);
+    case kNeg: return unaryOp<kNeg>(n, x, out, lo, hi, threads);
+    case kRelu: return unaryOp<kRelu>(n, x, out, lo, hi, threads);
+    case kAbs: return unaryOp<kAbs>(n, x, out, lo, hi, threads);
+    default: return unaryOp<kClip>(n, x, out, lo, hi, threads);
   }
 }
 

@@ -43,6 +43,13 @@ void binary(int op, int rank, const long* shape, const long* sa, const long* sb,
 void reduceSum(int rank, const long* shape, const long* so, const float* x, float* out, long outSize, double divisor,
                int threads);
 
+enum UnaryOp { kSquare = 0, kNeg = 1, kRelu = 2, kAbs = 3, kClip = 4 };
+
+// out[i] = op(x[i]), i < n: x*x, -x, max(0, x) (+0 for -0, NaN kept), |x|,
+// x > hi ? hi : x < lo ? lo : x (clip; lo / hi unused otherwise). Single exact IEEE operations, so results
+// equal the wasm kernels' bit for bit.
+void unary(int op, long n, const float* x, float* out, float lo, float hi, int threads);
+
 // dst[i] = src[i], i < n (no overlap).
 void copy(long n, const float* src, float* dst, int threads);
 

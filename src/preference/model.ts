@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../core/errors.js';
+import { fastAdam } from '../core/kernels/adam.js';
 import { loadModel, requireTensor, saveModel, type HostTensor } from '../core/weights.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
@@ -373,7 +374,8 @@ async function trainBpr(net: Network, data: PreferenceTrainingData, cfg: Prefere
   const negPool = negativePool(data.numItems, data.excludedNegatives);
   if (pos.length === 0) throw new InputError('the surrogate recommender needs at least one training interaction');
   if (negPool.length < 2) throw new InputError('the surrogate recommender needs at least two items to sample negatives from');
-  const opt = tf.train.adam(cfg.lr);
+  // the fused Adam update (src/core/kernels/adam.ts): tf.train.adam's arithmetic in one pass per variable
+  const opt = fastAdam(cfg.lr);
   const lossCurve: number[] = [];
   const steps = Math.max(1, Math.ceil(pos.length / cfg.batchSize));
   const progress = new Progress('surrogate', cfg.epochs);

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError } from '../../core/errors.js';
+import { fastAdam } from '../../core/kernels/adam.js';
 import { Progress } from '../../core/progress.js';
 import { cosineRows } from '../../core/similarity.js';
 import { Rng } from '../../core/rng.js';
@@ -321,7 +322,7 @@ class GenerateRun {
     const batchRng = rng.fork('batches');
     if (p.generator === 'mlp') {
       const mlp = new DeltaMlp(d, p.hidden, deltaShape, rng.fork('mlp'), p.outInitStd);
-      const opt = tf.train.adam(p.lr);
+      const opt = fastAdam(p.lr);
       const progress = new Progress(this.name, p.steps);
       // amortised training over minibatches of targets (eq. 7); the prepared batches are the minibatches
       let order: number[] = [];
@@ -344,7 +345,7 @@ class GenerateRun {
         const w0 = tf.zeros([b.items.length, ...deltaShape]);
         const w = tf.variable(w0, true);
         w0.dispose();
-        const opt = tf.train.adam(p.lr);
+        const opt = fastAdam(p.lr);
         for (let k = 0; k < p.steps; k++, s++) {
           const parts = await step(b, () => tf.tanh(w) as tf.Tensor4D, [w], opt);
           pushLog(s, parts, { targets: b.items.length });
@@ -372,7 +373,7 @@ class GenerateRun {
         const r0 = tf.zerosLike(base);
         const r = tf.variable(r0, true);
         r0.dispose();
-        const opt = tf.train.adam(p.refineLr);
+        const opt = fastAdam(p.refineLr);
         for (let q = 0; q < p.refineSteps; q++, s++) {
           const parts = await step(b, () => tf.add(base, r) as tf.Tensor4D, [r], opt);
           pushLog(s, parts, { refine: 1, targets: b.items.length });

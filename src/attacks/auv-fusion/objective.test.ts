@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../core/rng.js';
-import { chainGrad, chainPlan, noisyLatent, runChain, decodeImage } from '../../diffusion/chain.js';
+import { chainGrad, chainGradPath, chainPlan, noisyLatent, runChain, decodeImage } from '../../diffusion/chain.js';
 import { auvFusionParams } from './config.js';
 import { groupMeans, kmeans, marginLoss, targetGroups, type MarginBatch } from './objective.js';
 import { tinyDiffusion } from '../../../test/attacks/testkit.js';
@@ -87,6 +87,53 @@ describe('residual composition', () => {
     const c0 = tf.tidy(() => tf.max(tf.abs(tf.sub(compose(decodeImage(model, runChain(model, plan, zt), 16)), x0))).dataSync()[0]!);
     expect(c0).toBeLessThan(1e-6);
     tf.dispose([x0, zt, xRef, goal, delta, r.gradZt, r.image]);
+    model.dispose();
+  });
+});
+
+describe('chain gradient: one tape or checkpointed steps', () => {
+  it('give the same bits (gradient, loss parts, image), and auto tapes once a step is measured', async () => {
+    const model = tinyDiffusion(new Rng(11), 16);
+    const plan = chainPlan(model, 8, 3);
+    const zt = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 12) as tf.Tensor4D;
+    const goal = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 13);
+    const loss = (x: tf.Tensor4D) => {
+      const a = tf.mean(tf.square(tf.sub(x, goal))) as tf.Scalar;
+      const b = tf.mean(tf.abs(x)) as tf.Scalar;
+      return [tf.add(a, b) as tf.Scalar, a, b];
+    };
+    const bits = async (t: tf.Tensor) => Buffer.from((await t.data() as Float32Array).slice().buffer);
+    const before = tf.memory().numTensors;
+    expect(chainGradPath(model, plan, zt.shape)).toBe('checkpoint'); // nothing measured yet
+    const ck = await chainGrad(model, plan, zt, 16, loss, 'checkpoint');
+    const tp = await chainGrad(model, plan, zt, 16, loss, 'tape');
+    expect((await bits(tp.gradZt)).equals(await bits(ck.gradZt))).toBe(true);
+    expect((await bits(tp.image)).equals(await bits(ck.image))).toBe(true);
+    expect(tp.parts).toEqual(ck.parts);
+    const ref = tf.tidy(() => decodeImage(model, runChain(model, plan, zt), 16));
+    expect((await bits(ref)).equals(await bits(ck.image))).toBe(true);
+    // 'auto' after a checkpointed call has measured the step's tape: taped within the budget, checkpointed at 0
+    const prev = process.env.AUV_CHAIN_TAPE_MB;
+    try {
+      process.env.AUV_CHAIN_TAPE_MB = '0';
+      expect(chainGradPath(model, plan, zt.shape)).toBe('checkpoint');
+      expect(chainGradPath(model, plan, [1, 4, 4, 4])).toBe('checkpoint');
+      const a0 = await chainGrad(model, plan, zt, 16, loss);
+      process.env.AUV_CHAIN_TAPE_MB = 'lots';
+      await expect(chainGrad(model, plan, zt, 16, loss)).rejects.toThrow(/AUV_CHAIN_TAPE_MB/);
+      delete process.env.AUV_CHAIN_TAPE_MB;
+      expect(chainGradPath(model, plan, zt.shape)).toBe('tape');
+      expect(chainGradPath(model, plan, [1, 4, 4, 4])).toBe('checkpoint'); // another batch shape: not measured
+      const a1 = await chainGrad(model, plan, zt, 16, loss);
+      expect((await bits(a1.gradZt)).equals(await bits(ck.gradZt))).toBe(true);
+      tf.dispose([a0.gradZt, a0.image, a1.gradZt, a1.image]);
+    } finally {
+      if (prev === undefined) delete process.env.AUV_CHAIN_TAPE_MB;
+      else process.env.AUV_CHAIN_TAPE_MB = prev;
+    }
+    tf.dispose([ck.gradZt, ck.image, tp.gradZt, tp.image, ref]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([zt, goal]);
     model.dispose();
   });
 });

@@ -115,7 +115,9 @@ export class FastAdamOptimizer extends tf.AdamOptimizer {
         if (g == null) return;
         const m = self.accumulatedFirstMoment[i].variable;
         const v = self.accumulatedSecondMoment[i].variable;
-        const [nx, nm, nv] = tf.engine().runKernel(KERNEL, { x: value, g: g.toFloat(), m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        // (a float32 gradient goes in as it is: toFloat() would copy it through Cast + Identity)
+        const gf = g.dtype === 'float32' ? g : g.toFloat();
+        const [nx, nm, nv] = tf.engine().runKernel(KERNEL, { x: value, g: gf, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
         m.assign(nm);
         v.assign(nv);
         value.assign(nx);

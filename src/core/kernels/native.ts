@@ -23,6 +23,8 @@ export interface NativeAddon {
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array): void;
   /** op 0 add, 1 sub, 2 mul, 3 div; dims Int32Array [rank, shape, stridesA, stridesB]. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
+  /** out = op(x) element-wise, op 0 square, 1 neg, 2 relu, 3 abs, 4 clip to [lo, hi] (exact: the wasm kernels' bits). */
+  unary(op: number, x: Float32Array, out: Float32Array, lo?: number, hi?: number): void;
   /** dims Int32Array [rank, shape, outStrides (0 = summed over)]; out /= divisor. */
   reduceSum(x: Float32Array, out: Float32Array, dims: Int32Array, outSize: number, divisor: number): void;
   copy(src: Float32Array, dst: Float32Array): void;

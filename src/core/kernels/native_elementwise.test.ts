@@ -1,5 +1,5 @@
 /**
- * Native broadcasting arithmetic, Sum / Mean and Identity against the cpu backend, on the
+ * Native broadcasting arithmetic, Square / Neg / Relu / Abs / ClipByValue, Sum / Mean and Identity against the cpu backend, on the
  * GroupNorm / SiLU shapes of the VAE and UNet; runs on whichever path is active (CI runs it again
  * with AUV_NATIVE=0), with 1 and 2 native threads where the addon is loaded.
  */
@@ -67,6 +67,24 @@ describe(`element-wise kernels (${addon ? 'addon' : 'wasm fallback'})`, () => {
           const [b] = await onBackend('cpu', f);
           expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), name).toBe(true);
         }
+      });
+    }
+    for (const shape of [[4, 8, 8, 32], [3000, 32], [300]]) {
+      it(`square/neg/relu/abs/clip of [${shape}] and their gradients give the cpu bits, ${threads} thread(s)`, async () => {
+        addon?.setThreads(threads);
+        const xv = testValues(size(shape), 7);
+        xv[0] = 0;
+        xv[1] = -0;
+        const f = () => {
+          const x = tf.tensor(xv, shape);
+          const dy = tf.tensor(testValues(size(shape), 8), shape);
+          const clip = (t: tf.Tensor) => tf.clipByValue(t, -0.3, 0.45);
+          const ops = [tf.square, tf.neg, tf.relu, tf.abs, clip] as ((t: tf.Tensor) => tf.Tensor)[];
+          return [...ops.map((op) => op(x)), ...ops.map((op) => tf.grad((t) => op(t))(x, dy))];
+        };
+        const a = await onBackend('wasm', f);
+        const b = await onBackend('cpu', f);
+        for (let i = 0; i < a.length; i++) expect(Buffer.from(a[i].buffer).equals(Buffer.from(b[i].buffer)), `output ${i}`).toBe(true);
       });
     }
     for (const [xs, axes, keep] of REDUCE) {

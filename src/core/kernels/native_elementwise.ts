@@ -1,6 +1,6 @@
 /**
- * Native versions of the broadcasting float32 arithmetic (Add, Sub, Multiply, RealDiv) and of the
- * Sum / Mean reductions (and Identity, a copy), which the element-wise parts of GroupNorm, SiLU and their gradients spend
+ * Native versions of the broadcasting float32 arithmetic (Add, Sub, Multiply, RealDiv), of the
+ * exact unary maps (Square, Neg, Relu, Abs, ClipByValue) and of the Sum / Mean reductions (and Identity, a copy), which the element-wise parts of GroupNorm, SiLU and their gradients spend
  * most of their time in. Shapes are reduced to as few strided dimensions as possible here; the
  * addon loops over them with both cores. Small tensors stay on the wasm kernels (a native call
  * costs more than it saves below ~1k elements).
@@ -13,6 +13,7 @@ import type { Info, WasmBackend } from './wasm_ops.js';
 const MIN_SIZE = 1024;
 const MAX_RANK = 8;
 const OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+const UNARY = { Square: 0, Neg: 1, Relu: 2, Abs: 3, ClipByValue: 4 } as const;
 
 /** Element strides of `shape` broadcast to `outShape` (0 along broadcast or size-1 dims). */
 export function broadcastStrides(shape: number[], outShape: number[]): number[] {
@@ -89,6 +90,20 @@ function reduce(addon: NativeAddon, mean: boolean): NativeFunc {
   };
 }
 
+/**
+ * x*x, -x, relu, |x|, clip: single exact operations, so the same bits as the wasm kernels, which run them
+ * 10-60x slower than a native pass (0.8 ms for Square of 64k floats against 0.07 ms for Multiply).
+ */
+function unary(addon: NativeAddon, op: number): NativeFunc {
+  return (be, { x }, attrs) => {
+    if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < MIN_SIZE) return null;
+    const out = be.makeOutput(x.shape, 'float32');
+    if (op === UNARY.ClipByValue) addon.unary(op, f32(be, x), f32(be, out), attrs.clipValueMin as number, attrs.clipValueMax as number);
+    else addon.unary(op, f32(be, x), f32(be, out));
+    return out;
+  };
+}
+
 function identity(addon: NativeAddon): NativeFunc {
   return (be, { x }) => {
     if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < MIN_SIZE) return null;
@@ -107,4 +122,9 @@ export const NATIVE_ELEMENTWISE: Record<string, (addon: NativeAddon) => NativeFu
   Sum: (addon) => reduce(addon, false),
   Mean: (addon) => reduce(addon, true),
   Identity: identity,
+  Square: (addon) => unary(addon, UNARY.Square),
+  Neg: (addon) => unary(addon, UNARY.Neg),
+  Relu: (addon) => unary(addon, UNARY.Relu),
+  Abs: (addon) => unary(addon, UNARY.Abs),
+  ClipByValue: (addon) => unary(addon, UNARY.ClipByValue),
 };
