@@ -73,7 +73,7 @@ async function main(): Promise<void> {
           const n = Math.min(8, targets.length);
           const both = tf.tidy(() => tf.concat([tf.slice(x0, [0, 0, 0, 0], [n, -1, -1, -1]), tf.slice(adv, [0, 0, 0, 0], [n, -1, -1, -1])], 1));
           // A 2-row strip: clean on top, adversarial below, n images side by side.
-          const strip = tf.tidy(() => tf.concat(tf.unstack(both), 1) as tf.Tensor3D);
+          const strip = tf.tidy(() => { const s3 = tf.concat(tf.unstack(both), 1) as tf.Tensor3D; return tf.image.resizeNearestNeighbor(s3, [s3.shape[0] * 3, s3.shape[1] * 3]) as tf.Tensor3D; });
           const [h, w] = strip.shape;
           writeFileSync(`${pngDir}/${kind}-f${floor}-g${grid}.png`, encodePngRgb(new Float32Array(await strip.data()), w, h));
           tf.dispose([both, strip]);

@@ -16,7 +16,7 @@
  *     iterate.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ssim } from '../evaluation/image-metrics.js';
+import { gaussianKernel1d, ssim } from '../evaluation/image-metrics.js';
 
 /**
  * size x grid bilinear interpolation matrix (half-pixel centres, as resize with
@@ -49,6 +49,19 @@ export function upsampleGrid(w: tf.Tensor4D, size: number): tf.Tensor4D {
     const rows = tf.matMul(cols.transpose([0, 2, 1]).reshape([p * size, g]), u, false, true); // [P*size(cols), size(rows)]
     return rows.reshape([n, c, size, size]).transpose([0, 3, 2, 1]) as tf.Tensor4D;
   });
+}
+
+/** Radius of the SSIM window at the metric's defaults (sigma 1.5, truncate 3.5): 5. */
+export function ssimWindowRadius(): number {
+  return (gaussianKernel1d(1.5, 3.5).length - 1) / 2;
+}
+
+/** size x size mask: 1 inside, 0 within `border` pixels of the edge. */
+export function interiorMask(size: number, border: number): Float32Array {
+  if (!(border >= 0 && 2 * border < size)) throw new Error(`interiorMask: border ${border} leaves no interior in ${size}x${size}`);
+  const m = new Float32Array(size * size);
+  for (let i = border; i < size - border; i++) m.fill(1, i * size + border, i * size + size - border);
+  return m;
 }
 
 /**
@@ -95,6 +108,12 @@ export interface SsimConstrainedOptions {
   lr: number;
   /** Perturbation grid: size = full resolution; g < size = a g x g grid upsampled bilinearly. */
   grid: number;
+  /**
+   * Pixels within `border` of the image edge stay unchanged. SSIM's valid windows (radius 5 at the
+   * default sigma 1.5) barely weigh the outer 5-pixel frame, so an attack left free there spends it
+   * on visible noise that the metric does not see; default: the SSIM window radius.
+   */
+  border?: number;
   /** The hinge acts below floor + margin, so the SSIM gradient shapes the step before the floor is hit. */
   margin?: number;
   /** Called with (step, mean objective, mean SSIM) of the current iterate. */
@@ -119,7 +138,8 @@ export async function optimizeSsimConstrained(
   let m: tf.Tensor4D = tf.zerosLike(w);
   let v: tf.Tensor4D = tf.zerosLike(w);
   const lambda = new Array<number>(n).fill(0);
-  const perturbed = (wi: tf.Tensor4D): tf.Tensor4D => tf.tidy(() => tf.clipByValue(tf.add(x0, upsampleGrid(wi, size)), 0, 1) as tf.Tensor4D);
+  const mask = tf.tensor4d(interiorMask(size, o.border ?? ssimWindowRadius()), [1, size, size, 1]);
+  const perturbed = (wi: tf.Tensor4D): tf.Tensor4D => tf.tidy(() => tf.clipByValue(tf.add(x0, tf.mul(upsampleGrid(wi, size), mask)), 0, 1) as tf.Tensor4D);
   const clean = await (async () => {
     const t = tf.tidy(() => objective(x0));
     const a = Array.from(await t.data());
@@ -188,6 +208,6 @@ export async function optimizeSsimConstrained(
     w = tf.tidy(() => tf.mul(stepped, tf.tensor4d(proj.scale, [n, 1, 1, 1])) as tf.Tensor4D);
     stepped.dispose();
   }
-  tf.dispose([w, m, v]);
+  tf.dispose([w, m, v, mask]);
   return bestX;
 }
