@@ -25,6 +25,7 @@ import type { Attack, AttackContext, AttackResult, AttackStepLog } from '../atta
 import { chainGrad, chainPlan, decodeImage, noisyLatent, runChain, type ChainModel, type ChainPlan } from '../../diffusion/chain.js';
 import { auvFusionParams, type AuvFusionParams } from './config.js';
 import { toChainModel } from './diffusion-adapter.js';
+import { projectSsimFloor } from '../ssim-constraint.js';
 import { DeltaMlp } from './generator.js';
 import { groupMeans, marginBatch, marginHits, marginLoss, targetGroups, userThresholds, type MarginBatch } from './objective.js';
 
@@ -200,12 +201,18 @@ export class AuvFusionAttack implements Attack {
     /**
      * x_adv for the final delta; with ssimFloor > 0 each target whose SSIM to x0 is below the floor
      * gets its delta halved (up to 6 times; then delta = 0, which is x0 itself under the residual
-     * composition). Returns the per-target scales applied.
+     * composition), or with floorMode 'project' gets its pixel difference x_adv - x0 scaled onto the
+     * floor. Returns the per-target scales applied.
      */
     const renderWithFloor = async (b: Prepared, delta: tf.Tensor4D): Promise<{ x: tf.Tensor4D; scale: number[] }> => {
       const scale = b.items.map(() => 1);
       let x = render(b, delta);
       if (p.ssimFloor <= 0) return { x, scale };
+      if (p.floorMode === 'project' && (b.xRef || !model)) {
+        const r = await projectSsimFloor(x, b.x0, p.ssimFloor);
+        x.dispose();
+        return r;
+      }
       for (let round = 0; round <= 6; round++) {
         const sv = tf.tidy(() => ssim(x, b.x0));
         const vals = Array.from(await sv.data());

@@ -44,6 +44,13 @@ export const auvFusionSchema = z.object({
   compose: z.enum(['residual', 'regenerate']).default('residual'),
   /** Render-time floor on SSIM(x_adv, x0): each target's delta is scaled down (halving search) until met; 0 = off. */
   ssimFloor: z.number().min(0).max(1).default(0.8),
+  /**
+   * How the floor is met: 'halve-delta' halves delta and re-renders (up to 6 times, then delta = 0);
+   * 'project' scales the pixel difference x_adv - x0 to the largest factor in [0,1] that meets the
+   * floor, by bisection (issue 14; residual composition or pixel space only, where delta = 0 gives
+   * x0: with full regeneration it falls back to 'halve-delta').
+   */
+  floorMode: z.enum(['halve-delta', 'project']).default('halve-delta'),
   /** Generator: the amortised MLP of eq. 2, or a free per-image delta (ablation 'per-image'). */
   generator: z.enum(['mlp', 'free']).default('mlp'),
   hidden: z.number().int().min(1).default(256),
