@@ -15,9 +15,13 @@ import { loadImageBatch } from '../src/data/dataset.js';
 import { encodePngRgb } from '../src/data/png.js';
 import { ssim } from '../src/evaluation/image-metrics.js';
 import { evaluateTargets } from '../src/evaluation/full-ranking.js';
-import { loadRecommender } from '../src/recommenders/models.js';
+import { createRecommender, loadRecommender } from '../src/recommenders/models.js';
 import type { Recommender } from '../src/recommenders/recommender.js';
 import { attackerSetup } from './lib/attacker-setup.js';
+import { publicView } from '../src/attacks/attack.js';
+import { extractFeatures } from '../src/encoders/resnet.js';
+
+import { victimTrainingData } from '../src/recommenders/training-data.js';
 import { writeFileSync, mkdirSync } from 'node:fs';
 
 async function main(): Promise<void> {
@@ -35,18 +39,36 @@ async function main(): Promise<void> {
   const x0 = await loadImageBatch(ds.images, targets);
   const allUsers = Int32Array.from(trainUsers);
   console.log(`# seed ${seed}: ${users.length} eval users, ${targets.length} targets, white-box INSA objective under an SSIM floor`);
-  for (const kind of victimsS.split(',')) {
+  const victims = new Map<string, Recommender>();
+  for (const kind of ['vbpr', 'deepstyle', 'amr']) {
     const v = await cache.get('victim', { data: dataKey, kind, config: cfg.victimConfig, seed, encoder: encHash.victim }, () => Promise.reject(new Error(`victim ${kind} not cached`)), (dir) => loadRecommender(dir));
-    const model: Recommender = v.value;
+    victims.set(kind, v.value);
+  }
+  for (const kind of victimsS.split(',')) {
+    // 'attacker-vbpr': black-box in tier public-encoder: a VBPR the attacker trains on the public
+    // training interactions and F's features (own seed), crafted on and transferred to every victim.
+    let model: Recommender;
+    if (kind === 'attacker-vbpr') {
+      const cleanF = await extractFeatures(F, ds.images, ds.itemIds.map((_, i) => i), 128);
+      model = createRecommender('vbpr', { seed: 1000 + seed, epochs: 20 });
+      await model.fit(victimTrainingData(publicView(ds), cleanF));
+    } else {
+      model = victims.get(kind) ?? (() => { throw new Error(`unknown victim '${kind}'`); })();
+    }
+    const evalOn = kind === 'attacker-vbpr' ? [...victims.entries()] : [[kind, model] as [string, Recommender]];
     const evalFeats = async (x: tf.Tensor4D): Promise<string> => {
       const f = tf.tidy(() => F.encode(x));
       const fd = (await f.data()) as Float32Array;
       f.dispose();
       const dim = fd.length / targets.length;
       const feats = new Map(targets.map((t, k) => [t, fd.slice(k * dim, (k + 1) * dim)]));
-      const r = await evaluateTargets(model, targets, feats, users, { train: ds.split.train, ks: [5, 20, 50], numItems: ds.itemIds.length });
-      const mr = r.perTarget.reduce((s, p) => s + p.meanRank, 0) / r.perTarget.length;
-      return `HR5 ${r.hr[5]!.toFixed(4)} HR20 ${r.hr[20]!.toFixed(4)} HR50 ${r.hr[50]!.toFixed(4)} rank ${mr.toFixed(0)}`;
+      const out: string[] = [];
+      for (const [name, m] of evalOn) {
+        const r = await evaluateTargets(m, targets, feats, users, { train: ds.split.train, ks: [5, 20, 50], numItems: ds.itemIds.length });
+        const mr = r.perTarget.reduce((s, p) => s + p.meanRank, 0) / r.perTarget.length;
+        out.push(`${name}: HR5 ${r.hr[5]!.toFixed(4)} HR20 ${r.hr[20]!.toFixed(4)} HR50 ${r.hr[50]!.toFixed(4)} rank ${mr.toFixed(0)}`);
+      }
+      return out.join(' | ');
     };
     console.log(`${kind} clean: ${await evalFeats(x0)}`);
     for (const floor of floorsS.split(',').map(Number)) {
