@@ -48,9 +48,10 @@ export const auvFusionSchema = z.object({
    * How the floor is met: 'halve-delta' halves delta and re-renders (up to 6 times, then delta = 0);
    * 'project' scales the pixel difference x_adv - x0 to the largest factor in [0,1] that meets the
    * floor, by bisection (issue 14; residual composition or pixel space only, where delta = 0 gives
-   * x0: with full regeneration it falls back to 'halve-delta').
+   * x0: with full regeneration it falls back to 'halve-delta'). Absent = 'halve-delta' (kept out of
+   * the parsed parameters so that the attack's cache keys do not change).
    */
-  floorMode: z.enum(['halve-delta', 'project']).default('halve-delta'),
+  floorMode: z.enum(['halve-delta', 'project']).optional(),
   /** Generator: the amortised MLP of eq. 2, or a free per-image delta (ablation 'per-image'). */
   generator: z.enum(['mlp', 'free']).default('mlp'),
   hidden: z.number().int().min(1).default(256),

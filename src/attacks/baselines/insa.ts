@@ -18,9 +18,12 @@ const schema = z.object({
   ...gradientParamsShape,
   /** Users over whom the mean score is taken: all users, or only users with training items. */
   users: z.enum(['all', 'active']).default('active'),
-  /** Budget shape: the L_inf ball of `budget`, or a floor `ssimFloor` on SSIM(x, x0) (budget unused). */
-  constraint: z.enum(['linf', 'ssim']).default('linf'),
-  ssimFloor: z.number().min(0).max(1).default(0.8),
+  /**
+   * Budget shape: the L_inf ball of `budget` (absent), or 'ssim': a floor `ssimFloor` (absent = 0.8)
+   * on SSIM(x, x0), budget unused. Optional keys without defaults keep INSA's cache keys unchanged.
+   */
+  constraint: z.enum(['linf', 'ssim']).optional(),
+  ssimFloor: z.number().min(0).max(1).optional(),
   /** SSIM constraint: perturbation grid (g x g, upsampled bilinearly; absent = full resolution). */
   grid: z.number().int().min(1).optional(),
   /** SSIM constraint: unchanged frame in pixels (absent = the SSIM window radius, 5). */
@@ -34,13 +37,14 @@ export function createInsaAttack(params: Record<string, unknown> = {}): Attack {
   // with a fixed 0.01 the mean score was still rising at step 30 on the default catalogue and
   // HR@5 was about 60% of the eps/4 figure (README, "Baselines"). Sign steps: 2.5 eps / steps.
   const ssimMode = p.constraint === 'ssim';
+  const floor = p.ssimFloor ?? 0.8;
   if (ssimMode && p.optimizer !== 'adam') throw new ConfigError(`attack 'insa': parameter 'optimizer': constraint 'ssim' runs Adam only`);
   // SSIM constraint: Adam step 0.02 in pixel units (about 5/255 per step; not tuned).
   const lr = p.lr ?? (ssimMode ? 0.02 : p.optimizer === 'adam' ? eps / 4 : (2.5 * eps) / p.steps);
   return {
     name: 'insa',
     threat: ssimMode
-      ? { knows: ['victimModel', 'victimEncoder', 'images', 'interactions'], norm: 'ssim', budget: p.ssimFloor }
+      ? { knows: ['victimModel', 'victimEncoder', 'images', 'interactions'], norm: 'ssim', budget: floor }
       : { knows: ['victimModel', 'victimEncoder', 'images', 'interactions'], norm: 'linf', budget: eps },
     params: { ...p, lr },
     async generate(targets: readonly number[], ctx: AttackContext): Promise<AttackResult> {
@@ -61,7 +65,7 @@ export function createInsaAttack(params: Record<string, unknown> = {}): Attack {
         if (ssimMode) {
           const objective = (x: tf.Tensor4D) => model.scoreWithFeatures(users, itemIdx, enc.encode(x)).mean(0) as tf.Tensor1D;
           return optimizeSsimConstrained(x0, objective, {
-            floor: p.ssimFloor,
+            floor,
             steps: p.steps,
             lr,
             grid: p.grid ?? images.size,
