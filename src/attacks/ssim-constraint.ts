@@ -116,6 +116,8 @@ export interface SsimConstrainedOptions {
   border?: number;
   /** The hinge acts below floor + margin, so the SSIM gradient shapes the step before the floor is hit. */
   margin?: number;
+  /** Optional starting perturbation (N x size x size x C; full resolution only, grid = size). */
+  init?: tf.Tensor4D;
   /** Called with (step, mean objective, mean SSIM) of the current iterate. */
   onLog?: (step: number, objective: number, ssim: number) => void;
 }
@@ -134,7 +136,8 @@ export async function optimizeSsimConstrained(
   const margin = o.margin ?? 0.02;
   const b1 = 0.9;
   const b2 = 0.999;
-  let w: tf.Tensor4D = tf.zeros([n, o.grid, o.grid, c]);
+  if (o.init && o.grid !== size) throw new Error(`optimizeSsimConstrained: an initial perturbation needs grid = ${size}, got ${o.grid}`);
+  let w: tf.Tensor4D = o.init ? o.init.clone() : tf.zeros([n, o.grid, o.grid, c]);
   let m: tf.Tensor4D = tf.zerosLike(w);
   let v: tf.Tensor4D = tf.zerosLike(w);
   const lambda = new Array<number>(n).fill(0);
@@ -168,7 +171,7 @@ export async function optimizeSsimConstrained(
     const ssimV = Array.from(await s.data());
     tf.dispose([obj, s]);
     // Keep the best feasible iterate per image (the objective was measured at the current x).
-    if (step > 1) {
+    {
       const keepNew = objV.map((val, q) => ssimV[q]! >= o.floor && val > best[q]!);
       if (keepNew.some((k) => k)) {
         const cur = perturbed(w);

@@ -176,6 +176,30 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
     x0.dispose();
   });
 
+  it("variant 'ssim-refine': the SSIM-shaped pixel refinement meets the floor and lowers the margin loss below the floored render's", async () => {
+    const targets = ds.targets.slice(0, 2);
+    const base = { steps: 3, refineSteps: 1, batchSize: 2, ddimSteps: 6, outInitStd: 0.01, lr: 0.05, ssimFloor: 0.9 };
+    const x0 = await loadImageBatch(ds.images, targets);
+    const runIt = async (variant?: string) => {
+      const atk = createAuvFusionAttack({ ...base, ...(variant ? { ssimRefineSteps: 8 } : { floorMode: 'project' }) }, variant);
+      const r = await atk.generate(targets, makeAttackContext(atk, res));
+      const a = tf.tensor4d(Float32Array.from(targets.flatMap((t) => Array.from(r.images.get(t)!))), x0.shape);
+      const st = ssim(a, x0);
+      const s = Array.from(await st.data());
+      tf.dispose([a, st]);
+      return { s, hits: r.log.at(-1)!.groupHitsAdv!, cos: r.log.at(-1)!.cosAlignAdv! };
+    };
+    const plain = await runIt();
+    const refined = await runIt('ssim-refine');
+    for (const v of refined.s) expect(v).toBeGreaterThanOrEqual(0.9 - 1e-4);
+    expect(refined.cos).toBeGreaterThan(plain.cos);
+    // no tensors left behind once the first run has filled the context's caches
+    const m0 = tf.memory().numTensors;
+    await runIt('ssim-refine');
+    expect(tf.memory().numTensors).toBe(m0);
+    x0.dispose();
+  });
+
   it('the margin objective and a per-target group raise the surrogate score of the target', async () => {
     const targets = ds.targets.slice(0, 2);
     const atk = createAuvFusionAttack({ steps: 6, refineSteps: 4, batchSize: 2, ddimSteps: 6, group: 'top-n', topN: 10, outInitStd: 0.01, lr: 0.05, refineLr: 0.1, ssimFloor: 0 });

@@ -52,6 +52,14 @@ export const auvFusionSchema = z.object({
    * the parsed parameters so that the attack's cache keys do not change).
    */
   floorMode: z.enum(['halve-delta', 'project']).optional(),
+  /**
+   * SSIM-shaped pixel refinement (issue 14): after the diffusion render, this many Adam steps on the
+   * pixel residual maximise the per-target alignment objective under SSIM(x, x0) >= ssimFloor
+   * (src/attacks/ssim-constraint.ts; starts from the rendered residual, replaces floorMode).
+   * Absent or 0 = off.
+   */
+  ssimRefineSteps: z.number().int().min(0).optional(),
+  ssimRefineLr: z.number().positive().optional(),
   /** Generator: the amortised MLP of eq. 2, or a free per-image delta (ablation 'per-image'). */
   generator: z.enum(['mlp', 'free']).default('mlp'),
   hidden: z.number().int().min(1).default(256),
@@ -79,6 +87,8 @@ export const VARIANT_OVERRIDES: Readonly<Record<string, Partial<AuvFusionParams>
   full: {},
   /** The paper's exact method: global group, cosine L_align, full regeneration, amortised MLP only. */
   paper: { group: 'all', objective: 'cosine', compose: 'regenerate', refineSteps: 0, ssimFloor: 0 },
+  /** The default plus the SSIM-shaped pixel refinement (issue 14). */
+  'ssim-refine': { ssimRefineSteps: 20, floorMode: 'project' },
   cosine: { objective: 'cosine' },
   regenerate: { compose: 'regenerate' },
   'top-n-group': { group: 'top-n' },
@@ -96,7 +106,7 @@ export const VARIANT_OVERRIDES: Readonly<Record<string, Partial<AuvFusionParams>
 /** Variant names accepted after 'auv-fusion/' (besides key=value sweeps). */
 export const AUV_FUSION_VARIANTS: readonly string[] = Object.keys(VARIANT_OVERRIDES).filter((v) => v !== 'full');
 
-const SWEEPABLE = ['eta', 'l1', 'l2', 'l3', 'ddimSteps', 'injectIndex', 'steps', 'lr', 'topN', 'penalty', 'refineSteps', 'refineLr', 'clusters', 'marginK', 'temperature', 'ssimFloor'] as const;
+const SWEEPABLE = ['eta', 'l1', 'l2', 'l3', 'ddimSteps', 'injectIndex', 'steps', 'lr', 'topN', 'penalty', 'refineSteps', 'refineLr', 'clusters', 'marginK', 'temperature', 'ssimFloor', 'ssimRefineSteps', 'ssimRefineLr'] as const;
 
 /**
  * Parse a variant: a named ablation ('no-align'), or comma-separated key=value overrides of
