@@ -55,8 +55,8 @@ export const auvFusionSchema = z.object({
   /**
    * SSIM-shaped pixel refinement (issue 14): after the diffusion render, this many Adam steps on the
    * pixel residual maximise the per-target alignment objective under SSIM(x, x0) >= ssimFloor
-   * (src/attacks/ssim-constraint.ts; starts from the rendered residual, replaces floorMode).
-   * Absent or 0 = off.
+   * (src/attacks/ssim-constraint.ts; starts from the rendered residual, replaces floorMode; residual
+   * composition or pixel space only, full regeneration keeps the halving). Absent or 0 = off.
    */
   ssimRefineSteps: z.number().int().min(0).optional(),
   ssimRefineLr: z.number().positive().optional(),
