@@ -50,9 +50,12 @@ export function attackTier(attack: Pick<Attack, 'threat'>, tier: Tier): Tier {
 
 export interface ThreatModel {
   knows: readonly Knowledge[];
-  /** Perturbation norm and budget; for generative attacks, 'none' with a perceptual constraint. */
-  norm: 'linf' | 'l2' | 'none';
-  /** Budget in [0,1] pixel units (e.g. 32/255), or null when the attack has no hard norm budget. */
+  /**
+   * Perturbation norm and budget; 'ssim' = a floor on SSIM(x_adv, x0) (budget: the floor); for
+   * generative attacks, 'none' with a perceptual constraint.
+   */
+  norm: 'linf' | 'l2' | 'ssim' | 'none';
+  /** Budget in [0,1] pixel units (e.g. 32/255), the SSIM floor for 'ssim', or null when the attack has no hard budget. */
   budget: number | null;
 }
 

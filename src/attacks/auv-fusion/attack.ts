@@ -27,8 +27,9 @@ import type { Attack, AttackContext, AttackResult, AttackStepLog } from '../atta
 import { chainGrad, chainPlan, decodeImage, noisyLatent, runChain, type ChainModel, type ChainPlan } from '../../diffusion/chain.js';
 import { auvFusionParams, type AuvFusionParams } from './config.js';
 import { toChainModel } from './diffusion-adapter.js';
+import { optimizeSsimConstrained, projectSsimFloor } from '../ssim-constraint.js';
 import { DeltaMlp } from './generator.js';
-import { groupMeans, marginBatch, marginHits, marginLoss, targetGroups, userThresholds, type MarginBatch } from './objective.js';
+import { groupMeans, marginBatch, marginHits, marginLoss, marginLossPerTarget, targetGroups, userThresholds, type MarginBatch } from './objective.js';
 
 /** What the attack accepts as its surrogate recommender: one encoder, or one per view. */
 export type SurrogateHandle = PreferenceEncoder | Partial<Record<'both' | 'id' | 'visual', PreferenceEncoder>>;
@@ -210,15 +211,37 @@ class GenerateRun {
       return tf.tidy(() => (delta ? tf.clipByValue(tf.add(b.x0, tf.mul(delta, p.pixelScale * p.eta)), 0, 1) : tf.clone(b.x0)) as tf.Tensor4D);
     };
 
+    /** SSIM-shaped pixel refinement of a rendered x (ssimRefineSteps): starts from x - x0, meets the floor. */
+    const ssimRefine = (b: Prepared, x: tf.Tensor4D): Promise<tf.Tensor4D> => {
+      const init = tf.sub(x, b.x0) as tf.Tensor4D;
+      const objective = (xi: tf.Tensor4D): tf.Tensor1D => {
+        const h = pref.project(G.encode(xi), proj);
+        return (b.margin ? tf.neg(marginLossPerTarget(b.margin, h, p.temperature)) : cosineRows(h, b.eU)) as tf.Tensor1D;
+      };
+      const out = optimizeSsimConstrained(b.x0, objective, { floor: p.ssimFloor, steps: p.ssimRefineSteps!, lr: p.ssimRefineLr ?? 0.02, grid: size, init });
+      return out.finally(() => init.dispose());
+    };
+
     /**
      * x_adv for the final delta; with ssimFloor > 0 each target whose SSIM to x0 is below the floor
      * gets its delta halved (up to 6 times; then delta = 0, which is x0 itself under the residual
-     * composition). Returns the per-target scales applied.
+     * composition), or with floorMode 'project' gets its pixel difference x_adv - x0 scaled onto the
+     * floor. Returns the per-target scales applied.
      */
     const renderWithFloor = async (b: Prepared, delta: tf.Tensor4D): Promise<{ x: tf.Tensor4D; scale: number[] }> => {
       const scale = b.items.map(() => 1);
       let x = render(b, delta);
       if (p.ssimFloor <= 0) return { x, scale };
+      if ((p.ssimRefineSteps ?? 0) > 0 && (b.xRef || !model)) {
+        const r = await ssimRefine(b, x);
+        x.dispose();
+        return { x: r, scale };
+      }
+      if (p.floorMode === 'project' && (b.xRef || !model)) {
+        const r = await projectSsimFloor(x, b.x0, p.ssimFloor);
+        x.dispose();
+        return r;
+      }
       for (let round = 0; round <= 6; round++) {
         const sv = tf.tidy(() => ssim(x, b.x0));
         const vals = Array.from(await sv.data());

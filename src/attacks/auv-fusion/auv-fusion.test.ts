@@ -151,6 +151,55 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
     tf.dispose([a, b, x0]);
   });
 
+  it("floorMode 'project' scales the residual exactly onto the SSIM floor; 'halve-delta' overshoots it", async () => {
+    const targets = ds.targets.slice(0, 2);
+    const base = { steps: 4, refineSteps: 2, batchSize: 2, ddimSteps: 6, outInitStd: 0.01, lr: 0.05, refineLr: 0.1 };
+    const x0 = await loadImageBatch(ds.images, targets);
+    const ssimOf = async (params: Record<string, unknown>): Promise<number[]> => {
+      const atk = createAuvFusionAttack({ ...base, ...params });
+      const r = await atk.generate(targets, makeAttackContext(atk, res));
+      const a = tf.tensor4d(Float32Array.from(targets.flatMap((t) => Array.from(r.images.get(t)!))), x0.shape);
+      const v = Array.from(await ssim(a, x0).data());
+      a.dispose();
+      return v;
+    };
+    const free = await ssimOf({ ssimFloor: 0 });
+    const floor = (Math.max(...free) + 1) / 2; // every target starts below it (the optimisation does not see the floor)
+    const projected = await ssimOf({ ssimFloor: floor, floorMode: 'project' });
+    const halved = await ssimOf({ ssimFloor: floor, floorMode: 'halve-delta' });
+    for (let q = 0; q < targets.length; q++) {
+      expect(projected[q]!).toBeGreaterThanOrEqual(floor - 1e-4);
+      expect(projected[q]!).toBeLessThan(floor + 0.01);
+      expect(halved[q]!).toBeGreaterThanOrEqual(floor - 1e-4);
+      expect(projected[q]!).toBeLessThanOrEqual(halved[q]! + 1e-4);
+    }
+    x0.dispose();
+  });
+
+  it("variant 'ssim-refine': the SSIM-shaped pixel refinement meets the floor and lowers the margin loss below the floored render's", async () => {
+    const targets = ds.targets.slice(0, 2);
+    const base = { steps: 3, refineSteps: 1, batchSize: 2, ddimSteps: 6, outInitStd: 0.01, lr: 0.05, ssimFloor: 0.9 };
+    const x0 = await loadImageBatch(ds.images, targets);
+    const runIt = async (variant?: string) => {
+      const atk = createAuvFusionAttack({ ...base, ...(variant ? { ssimRefineSteps: 8 } : { floorMode: 'project' }) }, variant);
+      const r = await atk.generate(targets, makeAttackContext(atk, res));
+      const a = tf.tensor4d(Float32Array.from(targets.flatMap((t) => Array.from(r.images.get(t)!))), x0.shape);
+      const st = ssim(a, x0);
+      const s = Array.from(await st.data());
+      tf.dispose([a, st]);
+      return { s, hits: r.log.at(-1)!.groupHitsAdv!, cos: r.log.at(-1)!.cosAlignAdv! };
+    };
+    const plain = await runIt();
+    const refined = await runIt('ssim-refine');
+    for (const v of refined.s) expect(v).toBeGreaterThanOrEqual(0.9 - 1e-4);
+    expect(refined.cos).toBeGreaterThan(plain.cos);
+    // no tensors left behind once the first run has filled the context's caches
+    const m0 = tf.memory().numTensors;
+    await runIt('ssim-refine');
+    expect(tf.memory().numTensors).toBe(m0);
+    x0.dispose();
+  });
+
   it('the margin objective and a per-target group raise the surrogate score of the target', async () => {
     const targets = ds.targets.slice(0, 2);
     const atk = createAuvFusionAttack({ steps: 6, refineSteps: 4, batchSize: 2, ddimSteps: 6, group: 'top-n', topN: 10, outInitStd: 0.01, lr: 0.05, refineLr: 0.1, ssimFloor: 0 });

@@ -44,6 +44,22 @@ export const auvFusionSchema = z.object({
   compose: z.enum(['residual', 'regenerate']).default('residual'),
   /** Render-time floor on SSIM(x_adv, x0): each target's delta is scaled down (halving search) until met; 0 = off. */
   ssimFloor: z.number().min(0).max(1).default(0.8),
+  /**
+   * How the floor is met: 'halve-delta' halves delta and re-renders (up to 6 times, then delta = 0);
+   * 'project' scales the pixel difference x_adv - x0 to the largest factor in [0,1] that meets the
+   * floor, by bisection (issue 14; residual composition or pixel space only, where delta = 0 gives
+   * x0: with full regeneration it falls back to 'halve-delta'). Absent = 'halve-delta' (kept out of
+   * the parsed parameters so that the attack's cache keys do not change).
+   */
+  floorMode: z.enum(['halve-delta', 'project']).optional(),
+  /**
+   * SSIM-shaped pixel refinement (issue 14): after the diffusion render, this many Adam steps on the
+   * pixel residual maximise the per-target alignment objective under SSIM(x, x0) >= ssimFloor
+   * (src/attacks/ssim-constraint.ts; starts from the rendered residual, replaces floorMode; residual
+   * composition or pixel space only, full regeneration keeps the halving). Absent or 0 = off.
+   */
+  ssimRefineSteps: z.number().int().min(0).optional(),
+  ssimRefineLr: z.number().positive().optional(),
   /** Generator: the amortised MLP of eq. 2, or a free per-image delta (ablation 'per-image'). */
   generator: z.enum(['mlp', 'free']).default('mlp'),
   hidden: z.number().int().min(1).default(256),
@@ -71,6 +87,8 @@ export const VARIANT_OVERRIDES: Readonly<Record<string, Partial<AuvFusionParams>
   full: {},
   /** The paper's exact method: global group, cosine L_align, full regeneration, amortised MLP only. */
   paper: { group: 'all', objective: 'cosine', compose: 'regenerate', refineSteps: 0, ssimFloor: 0 },
+  /** The default plus the SSIM-shaped pixel refinement (issue 14). */
+  'ssim-refine': { ssimRefineSteps: 20, floorMode: 'project' },
   cosine: { objective: 'cosine' },
   regenerate: { compose: 'regenerate' },
   'top-n-group': { group: 'top-n' },
@@ -88,7 +106,7 @@ export const VARIANT_OVERRIDES: Readonly<Record<string, Partial<AuvFusionParams>
 /** Variant names accepted after 'auv-fusion/' (besides key=value sweeps). */
 export const AUV_FUSION_VARIANTS: readonly string[] = Object.keys(VARIANT_OVERRIDES).filter((v) => v !== 'full');
 
-const SWEEPABLE = ['eta', 'l1', 'l2', 'l3', 'ddimSteps', 'injectIndex', 'steps', 'lr', 'topN', 'penalty', 'refineSteps', 'refineLr', 'clusters', 'marginK', 'temperature', 'ssimFloor'] as const;
+const SWEEPABLE = ['eta', 'l1', 'l2', 'l3', 'ddimSteps', 'injectIndex', 'steps', 'lr', 'topN', 'penalty', 'refineSteps', 'refineLr', 'clusters', 'marginK', 'temperature', 'ssimFloor', 'ssimRefineSteps', 'ssimRefineLr'] as const;
 
 /**
  * Parse a variant: a named ablation ('no-align'), or comma-separated key=value overrides of

@@ -201,14 +201,19 @@ export function marginBatch(pref: PreferenceEncoder, items: readonly number[], g
   return { E: tf.tensor3d(e, [B, N, d]), tau: tf.tensor2d(t, [B, N]), w: tf.tensor2d(w, [B, N]), eid: tf.tensor2d(eid, [B, d]) };
 }
 
-/** Mean over the batch of the margin loss, for projected features h = P G(x) (B x d). */
-export function marginLoss(m: MarginBatch, h: tf.Tensor2D, temperature: number): tf.Scalar {
+/** The margin loss of each target (B values: its group's weighted mean), for projected features h = P G(x) (B x d). */
+export function marginLossPerTarget(m: MarginBatch, h: tf.Tensor2D, temperature: number): tf.Tensor1D {
   return tf.tidy(() => {
     const v = tf.expandDims(tf.add(h, m.eid), 1); // B x 1 x d
     const s = tf.sum(tf.mul(m.E, v), 2); // B x N
     const l = tf.mul(tf.softplus(tf.div(tf.sub(m.tau, s), temperature)), temperature);
-    return tf.div(tf.sum(tf.mul(l, m.w)), m.w.shape[0]) as tf.Scalar;
+    return tf.sum(tf.mul(l, m.w), 1) as tf.Tensor1D;
   });
+}
+
+/** Mean over the batch of the margin loss, for projected features h = P G(x) (B x d). */
+export function marginLoss(m: MarginBatch, h: tf.Tensor2D, temperature: number): tf.Scalar {
+  return tf.tidy(() => tf.mean(marginLossPerTarget(m, h, temperature)) as tf.Scalar);
 }
 
 /** Fraction of (target, group user) pairs where s_u(x) >= tau_u: the surrogate's hit rate on the groups. */

@@ -10,6 +10,7 @@ import { type Attack, type AttackResources, attackTier, makeAttackContext, tierK
 import { linearEncoder, linearRecommender } from '../../../test/attacks/doubles.js';
 import { createAttack, listAttacks } from '../registry.js';
 import { popularItems } from './popularity.js';
+import { ssimArrays } from '../../evaluation/image-metrics.js';
 
 let ds: SynthDataset;
 let enc: ImageEncoder;
@@ -97,6 +98,32 @@ describe('baseline attacks: effect', () => {
     const first = insa.log.find((r) => r.step === 1)!;
     const last = insa.log.filter((r) => r.batch === 0).at(-1)!;
     expect(last.meanScore as number).toBeGreaterThan(first.meanScore as number);
+  });
+
+  it('INSA with constraint ssim: every output meets the SSIM floor, the frame is untouched, the score rises (full resolution and grid)', async () => {
+    const cleanImgs = new Map<number, Float32Array>();
+    for (const t of targets) cleanImgs.set(t, await clean(t));
+    const s0 = await meanScore(cleanImgs);
+    for (const grid of [undefined, 4]) {
+      const attack = createAttack('insa', { constraint: 'ssim', ssimFloor: 0.8, steps: 15, border: 2, ...(grid ? { grid } : {}) });
+      expect(attack.threat).toMatchObject({ norm: 'ssim', budget: 0.8 });
+      const n0 = tf.memory().numTensors;
+      const res = await run(attack);
+      expect(tf.memory().numTensors).toBe(n0);
+      for (const [item, img] of res.images) {
+        const x0 = await clean(item);
+        expect(ssimArrays(img, x0, 16)).toBeGreaterThanOrEqual(0.8 - 1e-4);
+        for (let i = 0; i < 16; i++) {
+          for (let j = 0; j < 16; j++) {
+            if (i >= 2 && i < 14 && j >= 2 && j < 14) continue;
+            for (let c = 0; c < 3; c++) expect(img[(i * 16 + j) * 3 + c]).toBe(x0[(i * 16 + j) * 3 + c]);
+          }
+        }
+      }
+      expect(await meanScore(res.images)).toBeGreaterThan(s0 + (grid ? 0.05 : 0.1));
+    }
+    expect(() => createAttack('insa', { constraint: 'ssim', optimizer: 'sign' })).toThrow(/'optimizer'/);
+    await expect(run(createAttack('insa', { constraint: 'ssim', grid: 32 }))).rejects.toThrow(/'grid'.*exceeds/);
   });
 
   it('EXPA moves the target features toward the popular item of its category', async () => {
