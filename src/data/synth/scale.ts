@@ -22,6 +22,7 @@ import {
   popularityCells,
   segmentPrototypes,
   SynthImageSource,
+  PROFILE_PARAMS,
   validateCatalogueParams,
   type CatalogueParams,
 } from './catalogue.js';
@@ -33,23 +34,11 @@ import { CATEGORIES, COLOURS, PATTERNS, type ItemAttributes } from './raster.js'
  * user has a validation and a test item).
  */
 export const AMAZON_MEN_SCALE: CatalogueParams = {
+  ...PROFILE_PARAMS.large, // the large profile's tastes, looks and popularity; Amazon Men's sizes
   numUsers: 34_244,
   numItems: 110_636,
-  imageSize: 64,
-  numTargets: 1000,
-  numCategories: 8,
   activityMedian: 5.72,
-  activitySigma: 0.7,
   minPerUser: 3,
-  maxPerUser: 500,
-  numSegments: 24,
-  tasteNoise: 0.6,
-  categorySharpness: 1.6,
-  colourSharpness: 1.4,
-  patternSharpness: 1.0,
-  popularitySigma: 1.2,
-  popularityBias: 1,
-  explore: 0.05,
   imageCache: 0,
 };
 
