@@ -1,4 +1,5 @@
-// Convolution (forward and both gradients) as im2col + GEMM, batched matmul and Adam.
+// Convolution (forward and both gradients) as implicit GEMM (the packing step of the GEMM reads
+// the image directly: no im2col buffer), batched matmul and Adam.
 #include "kernels.h"
 
 #include <algorithm>
@@ -12,7 +13,7 @@
 namespace auv {
 namespace {
 
-// Images per im2col group: keep the column buffer near 4M floats (16 MB), at least one image.
+// Images per col2im group: keep the column buffer near 4M floats (16 MB), at least one image.
 long groupSize(const ConvShape& s) {
   const long per = s.oh * s.ow * s.kh * s.kw * s.ci;
   return std::max(1L, std::min(s.n, (4L << 20) / std::max(1L, per)));
@@ -22,26 +23,83 @@ bool isPointwise(const ConvShape& s) {
   return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.oh == s.h && s.ow == s.w;
 }
 
-// cols[(img*OH+oh)*OW+ow, (kh*KW+kw)*CI+ci] for images [n0, n0+g).
-void im2col(const ConvShape& s, const float* x, long n0, long g, float* cols, int threads) {
-  const long K = s.kh * s.kw * s.ci;
-  const long rows = g * s.oh;
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-  for (long r = 0; r < rows; r++) {
-    const long img = n0 + r / s.oh, oh = r % s.oh;
-    const float* xi = x + img * s.h * s.w * s.ci;
-    float* dst = cols + r * s.ow * K;
-    for (long ow = 0; ow < s.ow; ow++, dst += K) {
-      for (long kh = 0; kh < s.kh; kh++) {
-        const long ih = oh * s.sh - s.pt + kh * s.dh;
-        for (long kw = 0; kw < s.kw; kw++) {
-          const long iw = ow * s.sw - s.pl + kw * s.dw;
-          float* d = dst + (kh * s.kw + kw) * s.ci;
-          if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w)
-            std::memset(d, 0, s.ci * sizeof(float));
-          else
-            std::memcpy(d, xi + (ih * s.w + iw) * s.ci, s.ci * sizeof(float));
-        }
+// The im2col matrix of images starting at x, never stored: gemmPackedA's packers read it from the
+// image. zeros: s.ci zeros, read where a filter tap falls in the padding.
+struct ImplicitCols {
+  const ConvShape* s;
+  const float* x;
+  const float* zeros;
+};
+
+// Output pixel i (over all images from x) as its image and top-left input position.
+struct PixelPos {
+  long img, oh, ow;
+  PixelPos(const ConvShape& s, long i) : img(i / (s.oh * s.ow)), oh(i / s.ow % s.oh), ow(i % s.ow) {}
+  void next(const ConvShape& s) {
+    if (++ow == s.ow) {
+      ow = 0;
+      if (++oh == s.oh) oh = 0, img++;
+    }
+  }
+  // Start of input pixel (ih, iw) for filter tap (kh, kw) or null in the padding.
+  const float* at(const ConvShape& s, const float* x, long kh, long kw) const {
+    const long ih = oh * s.sh - s.pt + kh * s.dh, iw = ow * s.sw - s.pl + kw * s.dw;
+    if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) return nullptr;
+    return x + ((img * s.h + ih) * s.w + iw) * s.ci;
+  }
+};
+
+// A = cols [pixels, KH*KW*CI] (the forward convolution): MR pixels per strip, k walked by
+// filter tap, each tap a run of CI contiguous input channels per pixel.
+void packColsRows(const void* ctx, long i0, long mc, long p0, long kc, float* buf) {
+  constexpr int MR = kGemmMR;
+  const ImplicitCols& q = *static_cast<const ImplicitCols*>(ctx);
+  const ConvShape& s = *q.s;
+  for (long t = 0; t < mc; t += MR) {
+    float* dst = buf + t * kc;
+    const long mr = std::min<long>(MR, mc - t);
+    PixelPos pos(s, i0 + t);
+    PixelPos rows[MR] = {pos, pos, pos, pos, pos, pos};
+    for (long r = 1; r < mr; r++) (rows[r] = rows[r - 1]).next(s);
+    for (long k = p0; k < p0 + kc;) {
+      const long tap = k / s.ci, c0 = k % s.ci, len = std::min(s.ci - c0, p0 + kc - k);
+      const float* src[MR];
+      for (int r = 0; r < MR; r++) {
+        const float* p = r < mr ? rows[r].at(s, q.x, tap / s.kw, tap % s.kw) : nullptr;
+        src[r] = (p ? p : q.zeros) + c0;
+      }
+      float* d = dst + (k - p0) * MR;
+      for (long c = 0; c < len; c++)
+#pragma GCC unroll 6
+        for (int r = 0; r < MR; r++) d[c * MR + r] = src[r][c];
+      k += len;
+    }
+  }
+}
+
+// A = cols^T [KH*KW*CI, pixels] (the filter gradient): MR filter rows (kh, kw, ci) per strip,
+// pixels along k; rows of one tap with consecutive channels copy MR contiguous floats per pixel.
+void packColsT(const void* ctx, long i0, long mc, long p0, long kc, float* buf) {
+  constexpr int MR = kGemmMR;
+  const ImplicitCols& q = *static_cast<const ImplicitCols*>(ctx);
+  const ConvShape& s = *q.s;
+  for (long t = 0; t < mc; t += MR) {
+    float* dst = buf + t * kc;
+    const long mr = std::min<long>(MR, mc - t), k0 = i0 + t, tap = k0 / s.ci, c0 = k0 % s.ci;
+    if (mr == MR && c0 + MR <= s.ci) {
+      PixelPos pos(s, p0);
+      for (long p = 0; p < kc; p++, pos.next(s)) {
+        const float* src = pos.at(s, q.x, tap / s.kw, tap % s.kw);
+        std::memcpy(dst + p * MR, src ? src + c0 : q.zeros, MR * sizeof(float));
+      }
+      continue;
+    }
+    for (long r = 0; r < MR; r++) {
+      const long k = k0 + r, kt = k / s.ci, c = k % s.ci;
+      PixelPos pos(s, p0);
+      for (long p = 0; p < kc; p++, pos.next(s)) {
+        const float* src = r < mr ? pos.at(s, q.x, kt / s.kw, kt % s.kw) : nullptr;
+        dst[p * MR + r] = src ? src[c] : 0.f;
       }
     }
   }
@@ -118,11 +176,9 @@ void conv2d(const ConvShape& s, const float* x, const float* f, float* y, int th
     gemm(s.n * P, s.co, K, MatView{x, s.ci, 1}, F, y, s.co, false, threads);
     return;
   }
-  forChunks(s, threads, [&](long n0, long gn, int inner) {
-    float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
-    im2col(s, x, n0, gn, cols, inner);
-    gemm(gn * P, s.co, K, MatView{cols, K, 1}, F, y + n0 * P * s.co, s.co, false, inner);
-  });
+  const std::vector<float> zeros(static_cast<size_t>(std::max(s.ci, static_cast<long>(kGemmMR))), 0.f);
+  const ImplicitCols cols{&s, x, zeros.data()};
+  gemmPackedA(s.n * P, s.co, K, packColsRows, &cols, F, y, s.co, false, threads);
 }
 
 void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* f, float* dx, int threads) {
@@ -162,19 +218,19 @@ void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, f
   }
   // A partial dW per chunk of images, summed in chunk order: the chunks depend on n only, so
   // the result has the same bits for any thread count.
-  const long chunk = std::max(1L, std::min(groupSize(s), (s.n + 7) / 8));
+  const long chunk = std::max(1L, (s.n + 7) / 8);
   const long chunks = (s.n + chunk - 1) / chunk;
   const long fsize = K * s.co;
   std::vector<float> partial(static_cast<size_t>((chunks - 1) * fsize));
+  const std::vector<float> zeros(static_cast<size_t>(std::max(s.ci, static_cast<long>(kGemmMR))), 0.f);
   const bool outer = threads > 1 && chunks >= 2L * threads;
   const int inner = outer ? 1 : threads;
 #pragma omp parallel for num_threads(threads) if (outer) schedule(dynamic, 1)
   for (long c = 0; c < chunks; c++) {
     const long n0 = c * chunk, gn = std::min(chunk, s.n - n0);
-    float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
     float* dst = c == 0 ? df : partial.data() + (c - 1) * fsize;
-    im2col(s, x, n0, gn, cols, inner);
-    gemm(K, s.co, gn * P, MatView{cols, 1, K}, MatView{dy + n0 * P * s.co, s.co, 1}, dst, s.co, false, inner);
+    const ImplicitCols cols{&s, x + n0 * s.h * s.w * s.ci, zeros.data()};
+    gemmPackedA(K, s.co, gn * P, packColsT, &cols, MatView{dy + n0 * P * s.co, s.co, 1}, dst, s.co, false, inner);
   }
   for (long c = 1; c < chunks; c++) {
     const float* p = partial.data() + (c - 1) * fsize;
