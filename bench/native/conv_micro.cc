@@ -80,8 +80,9 @@ static void convSet(const char* tag, const ConvShape& s, int threads, int reps, 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const int reps = argc > 2 ? std::atoi(argv[2]) : 7;
+  const std::string only = argc > 3 ? argv[3] : "all";  // all | gemm | block | insa
   std::printf("threads %d, median of %d, %s time\n", threads, reps, nowMs() < 1e9 ? "CPU" : "wall");
-  {
+  if (only == "all" || only == "gemm") {
     const long M = 32768, K = 576, N = 64;
     auto A = rnd(M * K, 4), B = rnd(K * N, 5);
     std::vector<float> C(M * N), D(K * N);
@@ -92,10 +93,13 @@ int main(int argc, char** argv) {
              gemm(K, N, M, MatView{A.data(), 1, K}, MatView{C.data(), N, 1}, D.data(), N, false, threads);
            }), 2.0 * M * N * K);
   }
+  if (only == "all" || only == "block") {
   double block = 0;
   const ConvShape cb = same(32, 32, 32, 64, 64, 3, 1);
   convSet("conv-block 3x3 64->64 32x32 n32", cb, threads, reps, &block);
   std::printf("%-44s %8.2f ms (x2 convs = %.1f ms)\n", "conv-block one conv fwd+dx+dW", block, 2 * block);
+  }
+  if (only == "all" || only == "insa") {
   double insa = 0;
   // insa-step's victim ResNet on 16 images 64x64 after the 2x2 pool (32x32): stem 3->16 stride 2,
   // stages [16,32,64] (stage i>0 stride 2), 1x1 shortcuts.
@@ -106,5 +110,6 @@ int main(int argc, char** argv) {
   convSet("insa s3a 3x3 32->64 s2 8x8", same(16, 8, 8, 32, 64, 3, 2), threads, reps, &insa);
   convSet("insa s3b 3x3 64->64 4x4", same(16, 4, 4, 64, 64, 3, 1), threads, reps, &insa);
   std::printf("%-44s %8.2f ms (fwd+dx+dW of the listed shapes)\n", "insa convs", insa);
+  }
   return 0;
 }
