@@ -180,7 +180,8 @@ void gemmPackedA(long M, long N, long K, PackA pack, const void* ctx, MatView B,
         const long i0 = ib * MC, mc = std::min(MC, M - i0);
         const long s0 = nstrips * js / nsplit, s1 = nstrips * (js + 1) / nsplit;
         if (s0 >= s1) continue;
-        float* abuf = tlsA.get(static_cast<size_t>(((mc + MR - 1) / MR) * MR * kc));
+        // 16 floats of slack: a packer may write a few floats past the block (see PackA).
+        float* abuf = tlsA.get(static_cast<size_t>(((mc + MR - 1) / MR) * MR * kc + 16));
         pack(ctx, i0, mc, p0, kc, abuf);
         for (long s = s0; s < s1; s++) {
           const long jj = s * NR;

@@ -24,7 +24,8 @@ constexpr long kGemmMaxKC = 768;
 
 // Packs rows [i0, i0+mc) x columns [p0, p0+kc) of an A that is not stored as a matrix (implicit
 // GEMM, e.g. a convolution reading its image): strips of kGemmMR rows, strip t at
-// buf + t*kGemmMR*kc, element (p, r) of a strip at [p*kGemmMR + r], rows past mc zero.
+// buf + t*kGemmMR*kc, element (p, r) of a strip at [p*kGemmMR + r], rows past mc zero. It may
+// write up to 16 floats past the block (scratch that gemmPackedA allocates).
 using PackA = void (*)(const void* ctx, long i0, long mc, long p0, long kc, float* buf);
 
 // threads: the most OpenMP threads this call may use (1 = serial).

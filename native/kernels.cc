@@ -10,6 +10,10 @@
 
 #include "gemm.h"
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 namespace auv {
 namespace {
 
@@ -49,6 +53,42 @@ struct PixelPos {
   }
 };
 
+// d[c*6 + r] = src[r][c0 + c] for c < n, r < 6: six pixels' channel runs interleaved as a
+// packed A strip. With AVX, 8 channels at a time through an 8x8 transpose (rows 6 and 7 zero);
+// each group stores 8 floats per channel, so it writes up to 2 floats past d[n*6] (the caller's
+// buffer has that slack; the next group or strip overwrites them).
+inline void interleave6(const float* const* src, long c0, long n, float* d) {
+  static_assert(kGemmMR == 6, "interleave6 packs 6-row strips");
+  long c = 0;
+#if defined(__AVX__)
+  for (; c + 8 <= n; c += 8) {
+    const __m256 z = _mm256_setzero_ps();
+    const __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(src[0] + c0 + c), _mm256_loadu_ps(src[1] + c0 + c));
+    const __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(src[0] + c0 + c), _mm256_loadu_ps(src[1] + c0 + c));
+    const __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(src[2] + c0 + c), _mm256_loadu_ps(src[3] + c0 + c));
+    const __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(src[2] + c0 + c), _mm256_loadu_ps(src[3] + c0 + c));
+    const __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(src[4] + c0 + c), _mm256_loadu_ps(src[5] + c0 + c));
+    const __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(src[4] + c0 + c), _mm256_loadu_ps(src[5] + c0 + c));
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, z, 0x44), u5 = _mm256_shuffle_ps(t4, z, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, z, 0x44), u7 = _mm256_shuffle_ps(t5, z, 0xEE);
+    float* o = d + c * 6;
+    _mm256_storeu_ps(o, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(o + 6, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(o + 12, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(o + 18, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(o + 24, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(o + 30, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(o + 36, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(o + 42, _mm256_permute2f128_ps(u3, u7, 0x31));
+  }
+#endif
+  for (; c < n; c++)
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; r++) d[c * 6 + r] = src[r][c0 + c];
+}
+
 // A = cols [pixels, KH*KW*CI] (the forward convolution): MR pixels per strip, k walked by
 // filter tap, each tap a run of CI contiguous input channels per pixel.
 void packColsRows(const void* ctx, long i0, long mc, long p0, long kc, float* buf) {
@@ -66,12 +106,9 @@ void packColsRows(const void* ctx, long i0, long mc, long p0, long kc, float* bu
       const float* src[MR];
       for (int r = 0; r < MR; r++) {
         const float* p = r < mr ? rows[r].at(s, q.x, tap / s.kw, tap % s.kw) : nullptr;
-        src[r] = (p ? p : q.zeros) + c0;
+        src[r] = p ? p : q.zeros;
       }
-      float* d = dst + (k - p0) * MR;
-      for (long c = 0; c < len; c++)
-#pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) d[c * MR + r] = src[r][c];
+      interleave6(src, c0, len, dst + (k - p0) * MR);
       k += len;
     }
   }
