@@ -17,7 +17,7 @@
 namespace auv {
 namespace {
 
-// Images per col2im group: keep the column buffer near 4M floats (16 MB), at least one image.
+// Images per im2col / col2im group: keep the column buffer near 4M floats (16 MB), at least one image.
 long groupSize(const ConvShape& s) {
   const long per = s.oh * s.ow * s.kh * s.kw * s.ci;
   return std::max(1L, std::min(s.n, (4L << 20) / std::max(1L, per)));
@@ -25,6 +25,31 @@ long groupSize(const ConvShape& s) {
 
 bool isPointwise(const ConvShape& s) {
   return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.oh == s.h && s.ow == s.w;
+}
+
+// cols[(img*OH+oh)*OW+ow, (kh*KW+kw)*CI+ci] for images [n0, n0+g).
+void im2col(const ConvShape& s, const float* x, long n0, long g, float* cols, int threads) {
+  const long K = s.kh * s.kw * s.ci;
+  const long rows = g * s.oh;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (long r = 0; r < rows; r++) {
+    const long img = n0 + r / s.oh, oh = r % s.oh;
+    const float* xi = x + img * s.h * s.w * s.ci;
+    float* dst = cols + r * s.ow * K;
+    for (long ow = 0; ow < s.ow; ow++, dst += K) {
+      for (long kh = 0; kh < s.kh; kh++) {
+        const long ih = oh * s.sh - s.pt + kh * s.dh;
+        for (long kw = 0; kw < s.kw; kw++) {
+          const long iw = ow * s.sw - s.pl + kw * s.dw;
+          float* d = dst + (kh * s.kw + kw) * s.ci;
+          if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w)
+            std::memset(d, 0, s.ci * sizeof(float));
+          else
+            std::memcpy(d, xi + (ih * s.w + iw) * s.ci, s.ci * sizeof(float));
+        }
+      }
+    }
+  }
 }
 
 // The im2col matrix of images starting at x, never stored: gemmPackedA's packers read it from the
@@ -149,13 +174,26 @@ void packColsT(const void* ctx, long i0, long mc, long p0, long kc, float* buf) 
       }
       continue;
     }
-    for (long r = 0; r < MR; r++) {
-      const long k = k0 + r, kt = k / s.ci, c = k % s.ci;
-      PixelPos pos(s, p0);
-      for (long p = 0; p < kc; p++, pos.next(s)) {
-        const float* src = r < mr ? pos.at(s, q.x, kt / s.kw, kt % s.kw) : nullptr;
-        dst[p * MR + r] = src ? src[c] : 0.f;
+    // A strip across filter taps (CI not a multiple of MR): per pixel, one run of channels per tap.
+    struct Run {
+      long kh, kw, c, r, len;
+    };
+    Run runs[MR];
+    int nruns = 0;
+    for (long r = 0; r < mr;) {
+      const long k = k0 + r, kt = k / s.ci, c = k % s.ci, len = std::min(mr - r, s.ci - c);
+      runs[nruns++] = Run{kt / s.kw, kt % s.kw, c, r, len};
+      r += len;
+    }
+    PixelPos pos(s, p0);
+    for (long p = 0; p < kc; p++, pos.next(s)) {
+      float* d = dst + p * MR;
+      for (int g = 0; g < nruns; g++) {
+        const Run& u = runs[g];
+        const float* src = pos.at(s, q.x, u.kh, u.kw);
+        for (long j = 0; j < u.len; j++) d[u.r + j] = src ? src[u.c + j] : 0.f;
       }
+      for (long r = mr; r < MR; r++) d[r] = 0.f;
     }
   }
 }
@@ -271,9 +309,12 @@ void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, f
     gemm(K, s.co, s.n * P, MatView{x, 1, s.ci}, MatView{dy, s.co, 1}, df, s.co, false, threads);
     return;
   }
-  // A partial dW per chunk of images, summed in chunk order: the chunks depend on n only, so
-  // the result has the same bits for any thread count.
-  const long chunk = std::max(1L, (s.n + 7) / 8);
+  // Few input channels that are not a multiple of the register tile: most packed strips would
+  // straddle filter taps, so copying whole taps once (im2col) is cheaper than the implicit packer.
+  const bool explicitCols = s.ci % kGemmMR != 0 && s.ci < 8 * kGemmMR;
+  // A partial dW per chunk of images, summed in chunk order: the chunks depend on the shape only,
+  // so the result has the same bits for any thread count.
+  const long chunk = std::max(1L, std::min(explicitCols ? groupSize(s) : s.n, (s.n + 7) / 8));
   const long chunks = (s.n + chunk - 1) / chunk;
   const long fsize = K * s.co;
   std::vector<float> partial(static_cast<size_t>((chunks - 1) * fsize));
@@ -284,8 +325,15 @@ void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, f
   for (long c = 0; c < chunks; c++) {
     const long n0 = c * chunk, gn = std::min(chunk, s.n - n0);
     float* dst = c == 0 ? df : partial.data() + (c - 1) * fsize;
-    const ImplicitCols cols{&s, x + n0 * s.h * s.w * s.ci, zeros.data()};
-    gemmPackedA(K, s.co, gn * P, packColsT, &cols, MatView{dy + n0 * P * s.co, s.co, 1}, dst, s.co, false, inner);
+    const MatView dyc{dy + n0 * P * s.co, s.co, 1};
+    if (explicitCols) {
+      float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
+      im2col(s, x, n0, gn, cols, inner);
+      gemm(K, s.co, gn * P, MatView{cols, 1, K}, dyc, dst, s.co, false, inner);
+    } else {
+      const ImplicitCols cols{&s, x + n0 * s.h * s.w * s.ci, zeros.data()};
+      gemmPackedA(K, s.co, gn * P, packColsT, &cols, dyc, dst, s.co, false, inner);
+    }
   }
   for (long c = 1; c < chunks; c++) {
     const float* p = partial.data() + (c - 1) * fsize;
