@@ -17,11 +17,21 @@ constexpr int VW = 4;
 #endif
 typedef float vf __attribute__((vector_size(VW * sizeof(float))));
 
-constexpr int MR = 6;
+constexpr int MR = kGemmMR;
 constexpr int NR = 2 * VW;
-constexpr long KC = 256;
-constexpr long MC = 96;  // multiple of MR
 constexpr long NC = 2048;  // multiple of NR
+
+struct Blocking {
+  long kc, mc;
+};
+// K in near-equal slices of at most kGemmMaxKC (256 where K is larger: then C is re-read per slice
+// anyway and a smaller slice keeps a B strip in L1); MC rows of A per block, ~96 KB packed.
+Blocking blocking(long K) {
+  const long slices = K <= kGemmMaxKC ? 1 : (K + 255) / 256;
+  const long kc = (K + slices - 1) / slices;
+  const long mc = std::max<long>(MR, std::min<long>(144, (24576 / kc) / MR * MR));
+  return Blocking{kc, mc};
+}
 
 inline vf load(const float* p) {
   vf v;
@@ -88,8 +98,9 @@ inline void microKernel(long kc, const float* __restrict a, const float* __restr
     for (int j = 0; j < nr; j++) c[i * ldc + j] = acc ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
 }
 
-// Rows [i0, i0+mc) x k [p0, p0+kc) of A into MR-row strips, zero-padded.
-void packA(const MatView& A, long i0, long mc, long p0, long kc, float* buf) {
+// Rows [i0, i0+mc) x k [p0, p0+kc) of A (a MatView) into MR-row strips, zero-padded.
+void packA(const void* ctx, long i0, long mc, long p0, long kc, float* buf) {
+  const MatView& A = *static_cast<const MatView*>(ctx);
   for (long s = 0; s < mc; s += MR) {
     const int mr = static_cast<int>(std::min<long>(MR, mc - s));
     float* dst = buf + s * kc;
@@ -132,6 +143,11 @@ void packBStrip(const MatView& B, long p0, long kc, long j0, long nc, long s, fl
 }  // namespace
 
 void gemm(long M, long N, long K, MatView A, MatView B, float* C, long ldc, bool accumulate, int threads) {
+  gemmPackedA(M, N, K, packA, &A, B, C, ldc, accumulate, threads);
+}
+
+void gemmPackedA(long M, long N, long K, PackA pack, const void* ctx, MatView B, float* C, long ldc, bool accumulate,
+                 int threads) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate)
@@ -143,6 +159,8 @@ void gemm(long M, long N, long K, MatView A, MatView B, float* C, long ldc, bool
   // 5-20x more than they save when the cores are shared (a descheduled team member stalls every
   // barrier: [1024,64]^T x [1024,32] took 3.5 ms on two threads, 0.17 ms on one, load 6).
   const int nt = (static_cast<double>(M) * N * K < 4.0 * 1024 * 1024) ? 1 : std::max(1, threads);
+  const Blocking bl = blocking(K);
+  const long KC = bl.kc, MC = bl.mc;
   for (long j0 = 0; j0 < N; j0 += NC) {
     const long nc = std::min(NC, N - j0);
     const long nstrips = (nc + NR - 1) / NR;
@@ -162,8 +180,9 @@ void gemm(long M, long N, long K, MatView A, MatView B, float* C, long ldc, bool
         const long i0 = ib * MC, mc = std::min(MC, M - i0);
         const long s0 = nstrips * js / nsplit, s1 = nstrips * (js + 1) / nsplit;
         if (s0 >= s1) continue;
-        float* abuf = tlsA.get(static_cast<size_t>(((mc + MR - 1) / MR) * MR * kc));
-        packA(A, i0, mc, p0, kc, abuf);
+        // 16 floats of slack: a packer may write a few floats past the block (see PackA).
+        float* abuf = tlsA.get(static_cast<size_t>(((mc + MR - 1) / MR) * MR * kc + 16));
+        pack(ctx, i0, mc, p0, kc, abuf);
         for (long s = s0; s < s1; s++) {
           const long jj = s * NR;
           const int nr = static_cast<int>(std::min<long>(NR, nc - jj));

@@ -1,4 +1,5 @@
-// Convolution (forward and both gradients) as im2col + GEMM, batched matmul and Adam.
+// Convolution (forward and both gradients) as implicit GEMM (the packing step of the GEMM reads
+// the image directly: no im2col buffer), batched matmul and Adam.
 #include "kernels.h"
 
 #include <algorithm>
@@ -9,10 +10,14 @@
 
 #include "gemm.h"
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 namespace auv {
 namespace {
 
-// Images per im2col group: keep the column buffer near 4M floats (16 MB), at least one image.
+// Images per im2col / col2im group: keep the column buffer near 4M floats (16 MB), at least one image.
 long groupSize(const ConvShape& s) {
   const long per = s.oh * s.ow * s.kh * s.kw * s.ci;
   return std::max(1L, std::min(s.n, (4L << 20) / std::max(1L, per)));
@@ -43,6 +48,152 @@ void im2col(const ConvShape& s, const float* x, long n0, long g, float* cols, in
             std::memcpy(d, xi + (ih * s.w + iw) * s.ci, s.ci * sizeof(float));
         }
       }
+    }
+  }
+}
+
+// The im2col matrix of images starting at x, never stored: gemmPackedA's packers read it from the
+// image. zeros: s.ci zeros, read where a filter tap falls in the padding.
+struct ImplicitCols {
+  const ConvShape* s;
+  const float* x;
+  const float* zeros;
+};
+
+// Output pixel i (over all images from x) as its image and top-left input position.
+struct PixelPos {
+  long img, oh, ow;
+  PixelPos(const ConvShape& s, long i) : img(i / (s.oh * s.ow)), oh(i / s.ow % s.oh), ow(i % s.ow) {}
+  void next(const ConvShape& s) {
+    if (++ow == s.ow) {
+      ow = 0;
+      if (++oh == s.oh) oh = 0, img++;
+    }
+  }
+  // Start of input pixel (ih, iw) for filter tap (kh, kw) or null in the padding.
+  const float* at(const ConvShape& s, const float* x, long kh, long kw) const {
+    const long ih = oh * s.sh - s.pt + kh * s.dh, iw = ow * s.sw - s.pl + kw * s.dw;
+    if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) return nullptr;
+    return x + ((img * s.h + ih) * s.w + iw) * s.ci;
+  }
+};
+
+// d[c*6 + r] = src[r][c0 + c] for c < n, r < 6: six pixels' channel runs interleaved as a
+// packed A strip. With AVX, 8 channels at a time through an 8x8 transpose (rows 6 and 7 zero);
+// each group stores 8 floats per channel, so it writes up to 2 floats past d[n*6] (the caller's
+// buffer has that slack; the next group or strip overwrites them).
+inline void interleave6(const float* const* src, long c0, long n, float* d) {
+  static_assert(kGemmMR == 6, "interleave6 packs 6-row strips");
+  long c = 0;
+#if defined(__AVX__)
+  for (; c + 8 <= n; c += 8) {
+    const __m256 z = _mm256_setzero_ps();
+    const __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(src[0] + c0 + c), _mm256_loadu_ps(src[1] + c0 + c));
+    const __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(src[0] + c0 + c), _mm256_loadu_ps(src[1] + c0 + c));
+    const __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(src[2] + c0 + c), _mm256_loadu_ps(src[3] + c0 + c));
+    const __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(src[2] + c0 + c), _mm256_loadu_ps(src[3] + c0 + c));
+    const __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(src[4] + c0 + c), _mm256_loadu_ps(src[5] + c0 + c));
+    const __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(src[4] + c0 + c), _mm256_loadu_ps(src[5] + c0 + c));
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, z, 0x44), u5 = _mm256_shuffle_ps(t4, z, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, z, 0x44), u7 = _mm256_shuffle_ps(t5, z, 0xEE);
+    float* o = d + c * 6;
+    _mm256_storeu_ps(o, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(o + 6, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(o + 12, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(o + 18, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(o + 24, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(o + 30, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(o + 36, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(o + 42, _mm256_permute2f128_ps(u3, u7, 0x31));
+  }
+#endif
+  for (; c < n; c++)
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; r++) d[c * 6 + r] = src[r][c0 + c];
+}
+
+// A = cols [pixels, KH*KW*CI] (the forward convolution): MR pixels per strip, k walked by
+// filter tap, each tap a run of CI contiguous input channels per pixel.
+void packColsRows(const void* ctx, long i0, long mc, long p0, long kc, float* buf) {
+  constexpr int MR = kGemmMR;
+  const ImplicitCols& q = *static_cast<const ImplicitCols*>(ctx);
+  const ConvShape& s = *q.s;
+  for (long t = 0; t < mc; t += MR) {
+    float* dst = buf + t * kc;
+    const long mr = std::min<long>(MR, mc - t);
+    PixelPos pos(s, i0 + t);
+    PixelPos rows[MR] = {pos, pos, pos, pos, pos, pos};
+    for (long r = 1; r < mr; r++) (rows[r] = rows[r - 1]).next(s);
+    for (long k = p0; k < p0 + kc;) {
+      const long tap = k / s.ci, c0 = k % s.ci, len = std::min(s.ci - c0, p0 + kc - k);
+      const float* src[MR];
+      for (int r = 0; r < MR; r++) {
+        const float* p = r < mr ? rows[r].at(s, q.x, tap / s.kw, tap % s.kw) : nullptr;
+        src[r] = p ? p : q.zeros;
+      }
+      interleave6(src, c0, len, dst + (k - p0) * MR);
+      k += len;
+    }
+  }
+}
+
+// A = cols^T [KH*KW*CI, pixels] (the filter gradient): MR filter rows (kh, kw, ci) per strip,
+// pixels along k; rows of one tap with consecutive channels copy MR contiguous floats per pixel.
+void packColsT(const void* ctx, long i0, long mc, long p0, long kc, float* buf) {
+  constexpr int MR = kGemmMR;
+  const ImplicitCols& q = *static_cast<const ImplicitCols*>(ctx);
+  const ConvShape& s = *q.s;
+  for (long t = 0; t < mc; t += MR) {
+    float* dst = buf + t * kc;
+    const long mr = std::min<long>(MR, mc - t), k0 = i0 + t, tap = k0 / s.ci, c0 = k0 % s.ci;
+    if (mr == MR && c0 + MR <= s.ci) {
+      // Pixels in runs along an output row: one row test per run, the column test per pixel.
+      const long kh = tap / s.kw, kw = tap % s.kw;
+      PixelPos pos(s, p0);
+      for (long p = 0; p < kc;) {
+        const long run = std::min(kc - p, s.ow - pos.ow);
+        const long ih = pos.oh * s.sh - s.pt + kh * s.dh;
+        float* d = dst + p * MR;
+        if (ih < 0 || ih >= s.h) {
+          std::memset(d, 0, run * MR * sizeof(float));
+        } else {
+          const float* row = q.x + (pos.img * s.h + ih) * s.w * s.ci + c0;
+          long iw = pos.ow * s.sw - s.pl + kw * s.dw;
+          for (long j = 0; j < run; j++, iw += s.sw, d += MR) {
+            if (iw < 0 || iw >= s.w)
+              std::memset(d, 0, MR * sizeof(float));
+            else
+              std::memcpy(d, row + iw * s.ci, MR * sizeof(float));
+          }
+        }
+        p += run;
+        pos.ow += run - 1;
+        pos.next(s);
+      }
+      continue;
+    }
+    // A strip across filter taps (CI not a multiple of MR): per pixel, one run of channels per tap.
+    struct Run {
+      long kh, kw, c, r, len;
+    };
+    Run runs[MR];
+    int nruns = 0;
+    for (long r = 0; r < mr;) {
+      const long k = k0 + r, kt = k / s.ci, c = k % s.ci, len = std::min(mr - r, s.ci - c);
+      runs[nruns++] = Run{kt / s.kw, kt % s.kw, c, r, len};
+      r += len;
+    }
+    PixelPos pos(s, p0);
+    for (long p = 0; p < kc; p++, pos.next(s)) {
+      float* d = dst + p * MR;
+      for (int g = 0; g < nruns; g++) {
+        const Run& u = runs[g];
+        const float* src = pos.at(s, q.x, u.kh, u.kw);
+        for (long j = 0; j < u.len; j++) d[u.r + j] = src ? src[u.c + j] : 0.f;
+      }
+      for (long r = mr; r < MR; r++) d[r] = 0.f;
     }
   }
 }
@@ -118,11 +269,9 @@ void conv2d(const ConvShape& s, const float* x, const float* f, float* y, int th
     gemm(s.n * P, s.co, K, MatView{x, s.ci, 1}, F, y, s.co, false, threads);
     return;
   }
-  forChunks(s, threads, [&](long n0, long gn, int inner) {
-    float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
-    im2col(s, x, n0, gn, cols, inner);
-    gemm(gn * P, s.co, K, MatView{cols, K, 1}, F, y + n0 * P * s.co, s.co, false, inner);
-  });
+  const std::vector<float> zeros(static_cast<size_t>(std::max(s.ci, static_cast<long>(kGemmMR))), 0.f);
+  const ImplicitCols cols{&s, x, zeros.data()};
+  gemmPackedA(s.n * P, s.co, K, packColsRows, &cols, F, y, s.co, false, threads);
 }
 
 void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* f, float* dx, int threads) {
@@ -160,21 +309,31 @@ void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, f
     gemm(K, s.co, s.n * P, MatView{x, 1, s.ci}, MatView{dy, s.co, 1}, df, s.co, false, threads);
     return;
   }
-  // A partial dW per chunk of images, summed in chunk order: the chunks depend on n only, so
-  // the result has the same bits for any thread count.
-  const long chunk = std::max(1L, std::min(groupSize(s), (s.n + 7) / 8));
+  // Few input channels that are not a multiple of the register tile: most packed strips would
+  // straddle filter taps, so copying whole taps once (im2col) is cheaper than the implicit packer.
+  const bool explicitCols = s.ci % kGemmMR != 0 && s.ci < 8 * kGemmMR;
+  // A partial dW per chunk of images, summed in chunk order: the chunks depend on the shape only,
+  // so the result has the same bits for any thread count.
+  const long chunk = std::max(1L, std::min(explicitCols ? groupSize(s) : s.n, (s.n + 7) / 8));
   const long chunks = (s.n + chunk - 1) / chunk;
   const long fsize = K * s.co;
   std::vector<float> partial(static_cast<size_t>((chunks - 1) * fsize));
+  const std::vector<float> zeros(static_cast<size_t>(std::max(s.ci, static_cast<long>(kGemmMR))), 0.f);
   const bool outer = threads > 1 && chunks >= 2L * threads;
   const int inner = outer ? 1 : threads;
 #pragma omp parallel for num_threads(threads) if (outer) schedule(dynamic, 1)
   for (long c = 0; c < chunks; c++) {
     const long n0 = c * chunk, gn = std::min(chunk, s.n - n0);
-    float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
     float* dst = c == 0 ? df : partial.data() + (c - 1) * fsize;
-    im2col(s, x, n0, gn, cols, inner);
-    gemm(K, s.co, gn * P, MatView{cols, 1, K}, MatView{dy + n0 * P * s.co, s.co, 1}, dst, s.co, false, inner);
+    const MatView dyc{dy + n0 * P * s.co, s.co, 1};
+    if (explicitCols) {
+      float* cols = tlsCols.get(static_cast<size_t>(gn * P * K));
+      im2col(s, x, n0, gn, cols, inner);
+      gemm(K, s.co, gn * P, MatView{cols, 1, K}, dyc, dst, s.co, false, inner);
+    } else {
+      const ImplicitCols cols{&s, x + n0 * s.h * s.w * s.ci, zeros.data()};
+      gemmPackedA(K, s.co, gn * P, packColsT, &cols, dyc, dst, s.co, false, inner);
+    }
   }
   for (long c = 1; c < chunks; c++) {
     const float* p = partial.data() + (c - 1) * fsize;
