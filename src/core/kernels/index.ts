@@ -11,6 +11,7 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { gatherConfig } from './gather.js';
 import { nativeAddon } from './native.js';
 import { registerNativeKernels } from './native_kernels.js';
+import { registerSharingKernels } from './share.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 
 let registered = false;
@@ -22,7 +23,8 @@ function replace(cfg: tf.KernelConfig): void {
 
 /**
  * Register every missing wasm kernel once (call before the wasm backend is set). The speed
- * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul) can be
+ * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul, the
+ * copy-free Identity / same-dtype Cast / no-op Transpose of ./share.ts) can be
  * switched off with AUV_WASM_FAST=0, for before/after benchmarks. Where the native addon is
  * built and not switched off (AUV_NATIVE, see ./native.ts), convolution and matMul then run in
  * it, each falling back to the kernel registered here for what it does not cover.
@@ -42,6 +44,8 @@ export function registerMissingWasmKernels(): void {
   }
   const addon = nativeAddon();
   if (addon) registerNativeKernels(addon);
+  // Last, so that they wrap the native Identity copy (left as the AUV_WASM_FAST=0 path).
+  if (fastKernelsEnabled() && process.env.AUV_SHARE !== '0') registerSharingKernels();
 }
 
 /** False when AUV_WASM_FAST=0 (stock tfjs kernels where tfjs has one). */
