@@ -9,6 +9,7 @@ import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputConfig } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise_backprop.js';
 import { gatherConfig } from './gather.js';
+import { registerGatherGradient } from './gather_grad.js';
 import { nativeAddon } from './native.js';
 import { registerNativeKernels } from './native_kernels.js';
 import { registerSharingKernels } from './share.js';
@@ -24,7 +25,8 @@ function replace(cfg: tf.KernelConfig): void {
 /**
  * Register every missing wasm kernel once (call before the wasm backend is set). The speed
  * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul, the
- * copy-free Identity / same-dtype Cast / no-op Transpose of ./share.ts) can be
+ * copy-free Identity / same-dtype Cast / no-op Transpose of ./share.ts, the one-kernel gather
+ * gradient of ./gather_grad.ts) can be
  * switched off with AUV_WASM_FAST=0, for before/after benchmarks. Where the native addon is
  * built and not switched off (AUV_NATIVE, see ./native.ts), convolution and matMul then run in
  * it, each falling back to the kernel registered here for what it does not cover.
@@ -41,6 +43,7 @@ export function registerMissingWasmKernels(): void {
     replace(gatherConfig);
     overrideMatMulKernel('BatchMatMul');
     overrideMatMulKernel('_FusedMatMul');
+    registerGatherGradient();
   }
   const addon = nativeAddon();
   if (addon) registerNativeKernels(addon);
