@@ -111,8 +111,45 @@ function orthonormalise(q: Float64Array, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) q[r * cols + j] = c[j * rows + r]!;
 }
 
-/** Fit the whitening map on `features` (N x D, one row per item). */
+interface HostWhitening {
+  mean: Float32Array;
+  projection: Float32Array;
+  variances: number[];
+  varianceKept: number;
+}
+
+/**
+ * Maps already fitted, by features tensor and options: the visual victims of one seed (VBPR,
+ * DeepStyle, AMR) whiten the same features with the same seed. A tensor's values never change
+ * (tfjs tensors are immutable), so a map fitted on it stays valid while it lives.
+ */
+const fitted = new WeakMap<tf.Tensor, Map<string, HostWhitening>>();
+
+/**
+ * Fit the whitening map on `features` (N x D, one row per item); the caller owns the returned
+ * tensors. Deterministic: a repeated call on the same tensor and options returns the first fit.
+ */
 export function fitWhitening(features: tf.Tensor2D, opts: WhiteningOptions): Whitening {
+  const key = JSON.stringify([opts.maxDims, opts.minRelativeVariance ?? null, opts.iterations ?? null, opts.seed ?? 0]);
+  let byOpts = fitted.get(features);
+  if (!byOpts) fitted.set(features, (byOpts = new Map()));
+  let w = byOpts.get(key);
+  if (!w) {
+    const f = fitWhiteningOnce(features, opts);
+    w = { mean: f.mean.dataSync() as Float32Array, projection: f.projection.dataSync() as Float32Array, variances: f.variances, varianceKept: f.varianceKept };
+    tf.dispose([f.mean, f.projection]);
+    byOpts.set(key, w);
+  }
+  const d = features.shape[1];
+  return {
+    mean: tf.tensor2d(w.mean, [1, d]),
+    projection: tf.tensor2d(w.projection, [d, w.projection.length / d]),
+    variances: [...w.variances],
+    varianceKept: w.varianceKept,
+  };
+}
+
+function fitWhiteningOnce(features: tf.Tensor2D, opts: WhiteningOptions): Whitening {
   const [n, d] = features.shape;
   const minRel = opts.minRelativeVariance ?? 1e-6;
   const m = Math.max(1, Math.min(d, n, opts.maxDims + 8)); // a few extra directions speed convergence

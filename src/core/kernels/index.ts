@@ -48,7 +48,7 @@ export function registerMissingWasmKernels(): void {
   const addon = nativeAddon();
   if (addon) registerNativeKernels(addon);
   // Last, so that they wrap the native Identity copy (left as the AUV_WASM_FAST=0 path).
-  if (fastKernelsEnabled() && process.env.AUV_SHARE !== '0') registerSharingKernels();
+  if (fastKernelsEnabled()) registerSharingKernels();
 }
 
 /** False when AUV_WASM_FAST=0 (stock tfjs kernels where tfjs has one). */
