@@ -43,6 +43,9 @@ describe(`element-wise kernels (${addon ? 'addon' : 'wasm fallback'})`, () => {
     [[4, 8, 8, 32], []],
     [[], [4, 8, 8, 32]],
     [[5, 1, 300], [1, 7, 1]], // both broadcast
+    [[8, 64], [64]], // small broadcasts (native at any size)
+    [[3, 1, 5], [1, 4, 1]],
+    [[8, 64], []],
   ];
   const OPS: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
     ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div],
