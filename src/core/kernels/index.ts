@@ -49,7 +49,6 @@ export function registerMissingWasmKernels(): void {
   }
   const addon = nativeAddon();
   if (addon) registerNativeKernels(addon);
-  // Last, so that they wrap the native Identity copy (left as the AUV_WASM_FAST=0 path).
   if (fastKernelsEnabled()) registerSharingKernels();
 }
 

@@ -1,5 +1,5 @@
 /**
- * Native broadcasting arithmetic, Square / Neg / Relu / Abs / ClipByValue, Sum / Mean and Identity against the cpu backend, on the
+ * Native broadcasting arithmetic, Square / Neg / Relu / Abs / ClipByValue, Sum / Mean (and a clone) against the cpu backend, on the
  * GroupNorm / SiLU shapes of the VAE and UNet; runs on whichever path is active (CI runs it again
  * with AUV_NATIVE=0), with 1 and 2 native threads where the addon is loaded.
  */

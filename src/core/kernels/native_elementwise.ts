@@ -1,6 +1,7 @@
 /**
  * Native versions of the broadcasting float32 arithmetic (Add, Sub, Multiply, RealDiv), of the
- * exact unary maps (Square, Neg, Relu, Abs, ClipByValue) and of the Sum / Mean reductions (and Identity, a copy), which the element-wise parts of GroupNorm, SiLU and their gradients spend
+ * exact unary maps (Square, Neg, Relu, Abs, ClipByValue) and of the Sum / Mean reductions, which
+ * the element-wise parts of GroupNorm, SiLU and their gradients spend
  * most of their time in. Shapes are reduced to as few strided dimensions as possible here; the
  * addon loops over them with both cores. Small tensors stay on the wasm kernels (a native call
  * costs more than it saves below ~1k elements).
@@ -106,15 +107,6 @@ function unary(addon: NativeAddon, op: number): NativeFunc {
   };
 }
 
-function identity(addon: NativeAddon): NativeFunc {
-  return (be, { x }) => {
-    if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < MIN_SIZE) return null;
-    const out = be.makeOutput(x.shape, 'float32');
-    addon.copy(f32(be, x), f32(be, out));
-    return out;
-  };
-}
-
 /** Kernel name -> native implementation, for native_kernels.ts. */
 export const NATIVE_ELEMENTWISE: Record<string, (addon: NativeAddon) => NativeFunc> = {
   Add: (addon) => binary(addon, OPS.Add),
@@ -123,7 +115,6 @@ export const NATIVE_ELEMENTWISE: Record<string, (addon: NativeAddon) => NativeFu
   RealDiv: (addon) => binary(addon, OPS.RealDiv),
   Sum: (addon) => reduce(addon, false),
   Mean: (addon) => reduce(addon, true),
-  Identity: identity,
   Square: (addon) => unary(addon, UNARY.Square),
   Neg: (addon) => unary(addon, UNARY.Neg),
   Relu: (addon) => unary(addon, UNARY.Relu),
