@@ -357,6 +357,29 @@ napi_value Spmm(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// cropAndResize(image, boxes, boxInd, out, batch, H, W, C, numBoxes, ch, cw, extrapolation)
+napi_value CropAndResize(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  long d[7];
+  for (int k = 0; k < 7; k++) d[k] = static_cast<long>(a.num(4 + k));
+  const double extrapolation = a.num(11);
+  const long batch = d[0], H = d[1], W = d[2], C = d[3], numBoxes = d[4], ch = d[5], cw = d[6];
+  if (a.ok && (batch < 1 || H < 1 || W < 1 || C < 1 || numBoxes < 1 || ch < 2 || cw < 2)) a.fail("cropAndResize needs positive sizes and crops of at least 2 x 2");
+  const float* image = a.f32(0, batch * H * W * C);
+  const float* boxes = a.f32(1, numBoxes * 4);
+  const int* boxInd = i32out(a, 2, numBoxes);
+  float* out = a.f32(3, numBoxes * ch * cw * C);
+  if (!a.ok) return undef(env);
+  for (long b = 0; b < numBoxes; b++) {
+    if (boxInd[b] < 0 || boxInd[b] >= batch) {
+      a.fail("cropAndResize: box index " + std::to_string(boxInd[b]) + " is not in [0, " + std::to_string(batch) + ")");
+      return undef(env);
+    }
+  }
+  auv::cropAndResize(batch, H, W, C, numBoxes, ch, cw, image, boxes, boxInd, out, static_cast<float>(extrapolation), gThreads);
+  return undef(env);
+}
+
 // gather(x, idx, out, batch, outer, dim, nIdx, slice); throws on an index outside [0, dim)
 napi_value Gather(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -466,6 +489,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"topK", nullptr, TopK, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"spmm", nullptr, Spmm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"cropAndResize", nullptr, CropAndResize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -355,15 +355,16 @@ void batchMatMul(long batch, long strideA, long strideB, long M, long N, long K,
          inner);
 }
 
-// Same operation order as the JS reference (src/core/kernels/adam.ts), in double, without fused
-// multiply-adds, so both paths give the same bits.
-__attribute__((optimize("fp-contract=off"))) void adam(long n, const float* x, const float* g, const float* m,
-                                                         const float* v, float* ox, float* om, float* ov, double lr,
-                                                         double b1, double b2, double eps, double c1, double c2,
-                                                         int threads) {
-  const double B1 = b1, B2 = b2, NB1 = 1.0 - B1, NB2 = 1.0 - B2;
-#pragma omp parallel for num_threads(threads) if (threads > 1 && n >= (1L << 16)) schedule(static)
-  for (long i = 0; i < n; i++) {
+// One thread's share of adam() below: the JS reference's operation order (src/core/kernels/adam.ts)
+// in double, without fused multiply-adds (fp-contract off), so both paths give the same bits.
+// Vectorised: IEEE division and sqrt round the same in every lane (sqrt vectorises only with
+// -fno-math-errno, which the build sets; the scalar loop took ~1 ms per 96k-float table).
+__attribute__((optimize("fp-contract=off"))) static void adamRange(
+    long i0, long i1, const float* __restrict x, const float* __restrict g, const float* __restrict m,
+    const float* __restrict v, float* __restrict ox, float* __restrict om, float* __restrict ov, double lr, double B1,
+    double B2, double eps, double c1, double c2) {
+  const double NB1 = 1.0 - B1, NB2 = 1.0 - B2;
+  for (long i = i0; i < i1; i++) {
     const double gi = g[i];
     const double mi = B1 * m[i] + NB1 * gi;
     const double vi = B2 * v[i] + NB2 * gi * gi;
@@ -371,6 +372,17 @@ __attribute__((optimize("fp-contract=off"))) void adam(long n, const float* x, c
     ov[i] = static_cast<float>(vi);
     ox[i] = static_cast<float>(x[i] - (lr * (mi / c1)) / (std::sqrt(vi / c2) + eps));
   }
+}
+
+void adam(long n, const float* x, const float* g, const float* m, const float* v, float* ox, float* om, float* ov,
+          double lr, double b1, double b2, double eps, double c1, double c2, int threads) {
+  // One contiguous range per thread (a loop over elements inside the parallel region reads its
+  // scalars through OpenMP's shared-data struct and does not vectorise).
+  const int nt = threads > 1 && n >= (1L << 16) ? threads : 1;
+  const long chunk = (n + nt - 1) / nt;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int t = 0; t < nt; t++)
+    adamRange(t * chunk, std::min(n, (t + 1) * chunk), x, g, m, v, ox, om, ov, lr, b1, b2, eps, c1, c2);
 }
 
 }  // namespace auv

@@ -27,6 +27,12 @@ void batchMatMul(long batch, long strideA, long strideB, long M, long N, long K,
 void adam(long n, const float* x, const float* g, const float* m, const float* v, float* ox, float* om, float* ov,
           double lr, double b1, double b2, double eps, double c1, double c2, int threads);
 
+// tf.image.cropAndResize, bilinear: image [batch, H, W, C], boxes [numBoxes, 4] (y1, x1, y2, x2
+// normalised), boxInd [numBoxes] (checked to lie in [0, batch)) -> out [numBoxes, ch, cw, C];
+// ch, cw > 1. Points outside the image get `extrapolation`.
+void cropAndResize(long batch, long H, long W, long C, long numBoxes, long ch, long cw, const float* image,
+                   const float* boxes, const int* boxInd, float* out, float extrapolation, int threads);
+
 }  // namespace auv
 
 namespace auv {
@@ -77,5 +83,11 @@ void gatherRows(long batch, long outer, long dim, long nIdx, long slice, const f
 // out[s] = sum of x[i] over i with ids[i] == s (rows of `row` floats, in index order); ids
 // outside [0, segments) are dropped.
 void segmentSum(long n, long row, long segments, const float* x, const int* ids, float* out, int threads);
+
+// tf.image.cropAndResize, bilinear: image [batch, H, W, C], boxes [numBoxes, 4] (y1, x1, y2, x2
+// normalised), boxInd [numBoxes] (checked to lie in [0, batch)) -> out [numBoxes, ch, cw, C];
+// ch, cw > 1. Points outside the image get `extrapolation`.
+void cropAndResize(long batch, long H, long W, long C, long numBoxes, long ch, long cw, const float* image,
+                   const float* boxes, const int* boxInd, float* out, float extrapolation, int threads);
 
 }  // namespace auv

@@ -174,10 +174,10 @@ export class PreferenceEncoder {
     if (features.length !== numItems * featDim || view.proj.length !== featDim * d) {
       throw new InputError(`linear surrogate: ${features.length} feature values for ${numItems} items x ${featDim} dims, projection ${view.proj.length} for ${featDim} x ${d}`);
     }
-    const itemVis = tf.tidy(() => {
-      const h = tf.add(tf.matMul(tf.tensor2d(features, [numItems, featDim]), tf.tensor2d(view.proj, [featDim, d])), tf.tensor1d(view.projBias));
-      return h.dataSync() as Float32Array;
-    });
+    // (read after the tidy: a tidy returning a typed array walks every element)
+    const h = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(features, [numItems, featDim]), tf.tensor2d(view.proj, [featDim, d])), tf.tensor1d(view.projBias)));
+    const itemVis = h.dataSync() as Float32Array;
+    h.dispose();
     return new PreferenceEncoder({ ...cfg, dim: d, views: 'both' }, numUsers, numItems, featDim, {
       user: view.user,
       itemId: view.itemId,

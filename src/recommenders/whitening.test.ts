@@ -62,10 +62,19 @@ describe('fitWhitening', () => {
     const f = features(500);
     const before = tf.memory().numTensors;
     const a = fitWhitening(f, { maxDims: 6, seed: 2, minRelativeVariance: 1e-4 });
-    const b = fitWhitening(f, { maxDims: 6, seed: 2, minRelativeVariance: 1e-4 });
+    // (a copy of f: fitted anew, not the map remembered for f)
+    const g = tf.tidy(() => f.add(0) as tf.Tensor2D);
+    const b = fitWhitening(g, { maxDims: 6, seed: 2, minRelativeVariance: 1e-4 });
     expect(a.projection.shape[1]).toBe(3); // the 1e-4-sd directions are below 1e-4 of the top variance
     expect(Array.from(a.projection.dataSync())).toEqual(Array.from(b.projection.dataSync()));
-    tf.dispose([a.mean, a.projection, b.mean, b.projection]);
+    // the remembered fit: fresh tensors with the first fit's values, other options fitted anew
+    const c = fitWhitening(f, { maxDims: 6, seed: 2, minRelativeVariance: 1e-4 });
+    expect(c.projection).not.toBe(a.projection);
+    expect(Array.from(c.projection.dataSync())).toEqual(Array.from(a.projection.dataSync()));
+    expect(Array.from(c.mean.dataSync())).toEqual(Array.from(a.mean.dataSync()));
+    const d = fitWhitening(f, { maxDims: 2, seed: 2, minRelativeVariance: 1e-4 });
+    expect(d.projection.shape[1]).toBe(2);
+    tf.dispose([a.mean, a.projection, b.mean, b.projection, c.mean, c.projection, d.mean, d.projection, g]);
     expect(tf.memory().numTensors).toBe(before);
     f.dispose();
   });

@@ -12,11 +12,14 @@ export async function onBackend(
   const prev = tf.getBackend();
   await tf.setBackend(backend);
   try {
-    return tf.tidy(() => {
+    // (read after the tidy: a tidy returning typed arrays walks every element)
+    const list = tf.tidy(() => {
       const r = fn();
-      const list = Array.isArray(r) ? r : [r];
-      return list.map((t) => t.dataSync() as Float32Array).map((a) => Float32Array.from(a));
+      return Array.isArray(r) ? r : [r];
     });
+    const out = list.map((t) => Float32Array.from(t.dataSync() as Float32Array));
+    tf.dispose(list);
+    return out;
   } finally {
     await tf.setBackend(prev);
   }

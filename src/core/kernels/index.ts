@@ -9,8 +9,11 @@ import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputConfig } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise_backprop.js';
 import { gatherConfig } from './gather.js';
+import { registerGatherGradient } from './gather_grad.js';
 import { nativeAddon } from './native.js';
 import { registerNativeKernels } from './native_kernels.js';
+import { registerSharingKernels } from './share.js';
+import { splitVConfig } from './split.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 
 let registered = false;
@@ -22,7 +25,9 @@ function replace(cfg: tf.KernelConfig): void {
 
 /**
  * Register every missing wasm kernel once (call before the wasm backend is set). The speed
- * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul) can be
+ * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul, the
+ * copy-free Identity / same-dtype Cast / no-op Transpose of ./share.ts, the one-kernel gather
+ * gradient of ./gather_grad.ts, SplitV as block copies) can be
  * switched off with AUV_WASM_FAST=0, for before/after benchmarks. Where the native addon is
  * built and not switched off (AUV_NATIVE, see ./native.ts), convolution and matMul then run in
  * it, each falling back to the kernel registered here for what it does not cover.
@@ -39,9 +44,12 @@ export function registerMissingWasmKernels(): void {
     replace(gatherConfig);
     overrideMatMulKernel('BatchMatMul');
     overrideMatMulKernel('_FusedMatMul');
+    registerGatherGradient();
+    replace(splitVConfig);
   }
   const addon = nativeAddon();
   if (addon) registerNativeKernels(addon);
+  if (fastKernelsEnabled()) registerSharingKernels();
 }
 
 /** False when AUV_WASM_FAST=0 (stock tfjs kernels where tfjs has one). */

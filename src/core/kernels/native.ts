@@ -30,6 +30,11 @@ export interface NativeAddon {
   copy(src: Float32Array, dst: Float32Array): void;
   /** tf.gather rows: x [batch, outer, dim, slice], idx [batch, nIdx] -> out [batch, outer, nIdx, slice]; throws on a bad index. */
   gather(x: Float32Array, idx: Int32Array, out: Float32Array, batch: number, outer: number, dim: number, nIdx: number, slice: number): void;
+  /** tf.image.cropAndResize, bilinear, crops of at least 2 x 2 (tfjs-wasm's float32 arithmetic); throws on a bad box index. */
+  cropAndResize(
+    image: Float32Array, boxes: Float32Array, boxInd: Int32Array, out: Float32Array,
+    batch: number, h: number, w: number, c: number, numBoxes: number, cropH: number, cropW: number, extrapolation: number,
+  ): void;
   /** out[s] = sum of rows x[i] with ids[i] == s, in index order. */
   segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, n: number, row: number, segments: number): void;
   /** Per row of x [rows, cols]: k largest values (largest first, ties by lower index) and indices. */

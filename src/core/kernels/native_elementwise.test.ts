@@ -1,5 +1,5 @@
 /**
- * Native broadcasting arithmetic, Square / Neg / Relu / Abs / ClipByValue, Sum / Mean and Identity against the cpu backend, on the
+ * Native broadcasting arithmetic, Square / Neg / Relu / Abs / ClipByValue, Sum / Mean (and a clone) against the cpu backend, on the
  * GroupNorm / SiLU shapes of the VAE and UNet; runs on whichever path is active (CI runs it again
  * with AUV_NATIVE=0), with 1 and 2 native threads where the addon is loaded.
  */
@@ -43,6 +43,9 @@ describe(`element-wise kernels (${addon ? 'addon' : 'wasm fallback'})`, () => {
     [[4, 8, 8, 32], []],
     [[], [4, 8, 8, 32]],
     [[5, 1, 300], [1, 7, 1]], // both broadcast
+    [[8, 64], [64]], // small broadcasts (native at any size)
+    [[3, 1, 5], [1, 4, 1]],
+    [[8, 64], []],
   ];
   const OPS: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
     ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div],

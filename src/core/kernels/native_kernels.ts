@@ -1,6 +1,6 @@
 /**
  * wasm kernels that run in the native addon (./native.ts): Conv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter, BatchMatMul, TopK, GatherV2 and UnsortedSegmentSum here, broadcasting arithmetic and Sum / Mean in
+ * Conv2DBackpropFilter, BatchMatMul, TopK, GatherV2, UnsortedSegmentSum and CropAndResize here, broadcasting arithmetic and Sum / Mean in
  * ./native_elementwise.ts. Each replaces the kernel registered before it and falls
  * back to that one for what the addon does not cover (NCHW, non-float32, empty tensors,
  * batch broadcasting other than one-against-many). Inputs and outputs stay on the wasm heap: the
@@ -164,6 +164,19 @@ function unsortedSegmentSum(addon: NativeAddon): NativeFunc {
   };
 }
 
+function cropAndResize(addon: NativeAddon): NativeFunc {
+  return (be, { image, boxes, boxInd }, attrs) => {
+    const [ch, cw] = attrs.cropSize as [number, number];
+    if (attrs.method !== 'bilinear' || image.dtype !== 'float32' || boxes.dtype !== 'float32' || boxInd.dtype !== 'int32') return null;
+    if (image.shape.length !== 4 || ch < 2 || cw < 2 || !usable(image, boxes)) return null;
+    const [batch, h, w, c] = image.shape;
+    const numBoxes = boxes.shape[0];
+    const out = be.makeOutput([numBoxes, ch, cw, c], 'float32');
+    addon.cropAndResize(f32(be, image), f32(be, boxes), be.typedArrayFromHeap(boxInd) as Int32Array, f32(be, out), batch, h, w, c, numBoxes, ch, cw, attrs.extrapolationValue as number);
+    return out;
+  };
+}
+
 /** Kernel name -> native implementation. */
 export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> = {
   Conv2D: conv2d,
@@ -173,6 +186,7 @@ export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> 
   TopK: topK,
   GatherV2: gather,
   UnsortedSegmentSum: unsortedSegmentSum,
+  CropAndResize: cropAndResize,
   ...NATIVE_ELEMENTWISE,
 };
 
