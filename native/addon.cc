@@ -434,6 +434,37 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// avgPool(x, y, params) / avgPoolGrad(dy, dx, params), params Int32Array [n,h,w,c, oh,ow, kh,kw, sh,sw].
+bool poolShape(Args& a, size_t i, auv::PoolShape& s) {
+  const int* p = a.i32(i, 10);
+  if (!a.ok) return false;
+  s = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]};
+  const bool fits = s.n > 0 && s.c > 0 && s.oh > 0 && s.ow > 0 && s.kh > 0 && s.kw > 0 && s.sh > 0 && s.sw > 0 &&
+                    (s.oh - 1) * s.sh + s.kh <= s.h && (s.ow - 1) * s.sw + s.kw <= s.w;
+  if (!fits) a.fail("avgPool: windows do not fit inside the input");
+  return a.ok;
+}
+
+napi_value AvgPool(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  auv::PoolShape s{};
+  if (!poolShape(a, 2, s)) return undef(env);
+  const float* x = a.f32(0, s.n * s.h * s.w * s.c);
+  float* y = a.f32(1, s.n * s.oh * s.ow * s.c);
+  if (a.ok) auv::avgPool(s, x, y, gThreads);
+  return undef(env);
+}
+
+napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  auv::PoolShape s{};
+  if (!poolShape(a, 2, s)) return undef(env);
+  const float* dy = a.f32(0, s.n * s.oh * s.ow * s.c);
+  float* dx = a.f32(1, s.n * s.h * s.w * s.c);
+  if (a.ok) auv::avgPoolGrad(s, dy, dx, gThreads);
+  return undef(env);
+}
+
 // setThreads(n): threads for every later call (1 = serial); returns the value in effect.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -492,6 +523,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"cropAndResize", nullptr, CropAndResize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPool", nullptr, AvgPool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"buildInfo", nullptr, BuildInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

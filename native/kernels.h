@@ -89,5 +89,14 @@ void segmentSum(long n, long row, long segments, const float* x, const int* ids,
 // ch, cw > 1. Points outside the image get `extrapolation`.
 void cropAndResize(long batch, long H, long W, long C, long numBoxes, long ch, long cw, const float* image,
                    const float* boxes, const int* boxInd, float* out, float extrapolation, int threads);
+// Average pooling, NHWC, no padding, no dilation: x [n,h,w,c] -> y [n,oh,ow,c] with windows
+// kh x kw at strides sh, sw (the window lies inside x: (oh-1)*sh + kh <= h, likewise w).
+struct PoolShape {
+  long n, h, w, c, oh, ow, kh, kw, sh, sw;
+};
+// y = window sum (in window order, float) divided by kh*kw.
+void avgPool(const PoolShape& s, const float* x, float* y, int threads);
+// dx = sum of dy over the windows that hold each pixel, times 1/(kh*kw).
+void avgPoolGrad(const PoolShape& s, const float* dy, float* dx, int threads);
 
 }  // namespace auv

@@ -52,6 +52,10 @@ export interface NativeAddon {
     ox: Float32Array, om: Float32Array, ov: Float32Array,
     lr: number, b1: number, b2: number, eps: number, c1: number, c2: number,
   ): void;
+  /** Average pooling without padding; params Int32Array [n,h,w,c, oh,ow, kh,kw, sh,sw]; y = window mean. */
+  avgPool(x: Float32Array, y: Float32Array, params: Int32Array): void;
+  /** Its gradient: dx = sum of dy over the windows holding each pixel / (kh*kw). */
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, params: Int32Array): void;
   /** Threads for later calls; returns the count in effect (1 when built without OpenMP). */
   setThreads(n: number): number;
   /** Compiler, vector ISA and threading of the build, e.g. "g++ 12.2, avx2, openmp". */

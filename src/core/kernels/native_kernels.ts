@@ -1,6 +1,6 @@
 /**
  * wasm kernels that run in the native addon (./native.ts): Conv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter, BatchMatMul, TopK, GatherV2, UnsortedSegmentSum and CropAndResize here, broadcasting arithmetic and Sum / Mean in
+ * Conv2DBackpropFilter, BatchMatMul, TopK, GatherV2, UnsortedSegmentSum, CropAndResize, AvgPool and AvgPoolGrad here, broadcasting arithmetic and Sum / Mean in
  * ./native_elementwise.ts. Each replaces the kernel registered before it and falls
  * back to that one for what the addon does not cover (NCHW, non-float32, empty tensors,
  * batch broadcasting other than one-against-many). Inputs and outputs stay on the wasm heap: the
@@ -177,6 +177,49 @@ function cropAndResize(addon: NativeAddon): NativeFunc {
   };
 }
 
+/**
+ * AvgPool / AvgPoolGrad without padding (the encoders' 2x2 input downsampling): any window and
+ * stride whose windows lie inside the input. Padded pools go to the wasm kernels.
+ */
+function poolParams(xShape: number[], attrs: Attrs): Int32Array | null {
+  if (xShape.length !== 4) return null;
+  const info = tf.backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterSize as number | [number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as PadAttr,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+  const p = info.padInfo;
+  if (p.top !== 0 || p.left !== 0 || p.bottom !== 0 || p.right !== 0 || info.outHeight < 1 || info.outWidth < 1) return null;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  if ((outHeight - 1) * strideHeight + filterHeight > inHeight || (outWidth - 1) * strideWidth + filterWidth > inWidth) return null;
+  return Int32Array.from([batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth]);
+}
+
+function avgPool(addon: NativeAddon): NativeFunc {
+  return (be, { x }, attrs) => {
+    if (!usable(x) || tf.util.sizeFromShape(x.shape) < MIN_NATIVE) return null;
+    const params = poolParams(x.shape, attrs);
+    if (!params) return null;
+    const out = be.makeOutput([params[0]!, params[4]!, params[5]!, params[3]!], 'float32');
+    addon.avgPool(f32(be, x), f32(be, out), params);
+    return out;
+  };
+}
+
+function avgPoolGrad(addon: NativeAddon): NativeFunc {
+  return (be, { dy, input }, attrs) => {
+    if (!usable(dy, input) || tf.util.sizeFromShape(input.shape) < MIN_NATIVE) return null;
+    const params = poolParams(input.shape, attrs);
+    if (!params || !tf.util.arraysEqual([params[0]!, params[4]!, params[5]!, params[3]!], dy.shape)) return null;
+    const out = be.makeOutput(input.shape, 'float32');
+    addon.avgPoolGrad(f32(be, dy), f32(be, out), params);
+    return out;
+  };
+}
+
 /** Kernel name -> native implementation. */
 export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> = {
   Conv2D: conv2d,
@@ -187,6 +230,8 @@ export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> 
   GatherV2: gather,
   UnsortedSegmentSum: unsortedSegmentSum,
   CropAndResize: cropAndResize,
+  AvgPool: avgPool,
+  AvgPoolGrad: avgPoolGrad,
   ...NATIVE_ELEMENTWISE,
 };
 
