@@ -233,7 +233,7 @@ class GenerateRun {
       const scale = b.items.map(() => 1);
       let x = render(b, delta);
       if (p.ssimFloor <= 0) return { x, scale };
-      if (p.ssimRefineSteps > 0 && (b.xRef || !model)) {
+      if (p.ssimRefineSteps > 0 && p.l3 > 0 && (b.xRef || !model)) {
         const r = await ssimRefine(b, x);
         x.dispose();
         return { x: r, scale };

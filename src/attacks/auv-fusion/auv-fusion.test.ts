@@ -204,6 +204,16 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
     x0.dispose();
   });
 
+  it("'no-align' (l3 = 0) skips the refinement, which would optimise the alignment it removes", async () => {
+    const targets = ds.targets.slice(0, 2);
+    const run = async (params: Record<string, unknown>) => {
+      const atk = createAuvFusionAttack({ steps: 2, batchSize: 2, ddimSteps: 4, refineSteps: 1, outInitStd: 0.01, ...params }, 'no-align');
+      return (await atk.generate(targets, makeAttackContext(atk, { ...res, rng: new Rng(3) }))).images;
+    };
+    const [on, off] = [await run({}), await run({ ssimRefineSteps: 0 })];
+    for (const t of targets) expect(Array.from(on.get(t)!)).toEqual(Array.from(off.get(t)!));
+  });
+
   it('the margin objective and a per-target group raise the surrogate score of the target', async () => {
     const targets = ds.targets.slice(0, 2);
     const atk = createAuvFusionAttack({ steps: 6, refineSteps: 4, batchSize: 2, ddimSteps: 6, group: 'top-n', topN: 10, outInitStd: 0.01, lr: 0.05, refineLr: 0.1, ssimFloor: 0 });

@@ -61,7 +61,8 @@ export const auvFusionSchema = z.object({
    * SSIM-shaped pixel refinement (issue 14): after the diffusion render, this many Adam steps on the
    * pixel residual maximise the per-target alignment objective under SSIM(x, x0) >= ssimFloor
    * (src/attacks/ssim-constraint.ts; starts from the rendered residual, replaces floorMode; residual
-   * composition or pixel space only, full regeneration keeps the halving). 0 = off (round 4's
+   * composition or pixel space only, full regeneration keeps the halving; off when l3 = 0, as the
+   * refinement optimises the alignment objective alone, which 'no-align' removes). 0 = off (round 4's
    * default: variant 'halve'). On by default since round 5: at equal SSIM it moves the targets
    * further on every victim than halving delta does (README).
    */
