@@ -32,8 +32,6 @@ export const PreferenceConfigSchema = z
      * the cache keys of earlier runs.
      */
     model: z.enum(['lightgcn', 'vbpr', 'ensemble']).optional(),
-    /** The families of an 'ensemble' surrogate (required there, refused elsewhere). */
-    members: z.array(z.enum(['vbpr', 'deepstyle', 'amr'])).min(1).optional(),
     layers: z.number().int().min(0).max(8).default(3),
     dim: z.number().int().min(2).max(1024).default(64),
     k: z.number().int().min(1).max(200).default(10),
@@ -47,6 +45,8 @@ export const PreferenceConfigSchema = z
     ridge: z.number().positive().default(1),
     /** Row-block size of the KNN similarity computation. */
     knnBlock: z.number().int().min(1).default(512),
+    /** The families of an 'ensemble' surrogate (required there, refused elsewhere). */
+    members: z.array(z.enum(['vbpr', 'deepstyle', 'amr'])).min(1).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
