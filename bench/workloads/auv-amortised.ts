@@ -2,7 +2,8 @@
  * AUV-Fusion's amortised training on the `default` catalogue's 60 cold-start targets (issue 5,
  * speed): one full `generate()` with the demo's settings (20 DDIM steps, injection at 15 under the
  * residual composition, 8 Adam steps on the MLP over minibatches of 8 targets, 2 per-target
- * refinement steps per minibatch, then every target rendered with the SSIM floor's line search). The shipped diffusion checkpoint; the default surrogate and semantic
+ * refinement steps per minibatch, then every target rendered and refined in pixels under the SSIM
+ * floor: 20 SSIM-shaped Adam steps, the default since round 5). The shipped diffusion checkpoint; the default surrogate and semantic
  * encoder architectures at their initial weights and a one-epoch surrogate recommender (the
  * arithmetic, hence the time, does not depend on how well they are trained). Time per target = run / 60.
  */
@@ -26,7 +27,7 @@ interface Ctx {
 
 registerWorkload<Ctx>({
   name: 'auv-amortised-default',
-  description: 'AUV-Fusion generate() for the 60 default targets (demo settings): 8 MLP + 16 refinement Adam steps through 5 of 20 DDIM steps, then the renders',
+  description: 'AUV-Fusion generate() for the 60 default targets (demo settings): 8 MLP + 16 refinement Adam steps through 5 of 20 DDIM steps, then the renders and 20 SSIM-shaped pixel steps per minibatch',
   runs: 3,
   setup: async () => {
     const ds = synthesizeCatalogue({ profile: 'default', seed: 1 });

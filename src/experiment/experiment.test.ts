@@ -9,7 +9,7 @@ import { synthesizeCatalogue } from '../data/index.js';
 import { DEFAULT_DIFFUSION_TRAIN_CONFIG, trainDiffusion } from '../diffusion/train.js';
 import { renderReport } from '../report/html.js';
 import { loadConfig, parseConfig } from './config.js';
-import { attackFamily, meanCi, resultsSchema, valueAtSsim } from './results.js';
+import { attackFamily, meanCi, resultsSchema, RowCollector, valueAtSsim } from './results.js';
 import { runExperiment } from './runner.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'auv-exp-'));
@@ -43,6 +43,20 @@ describe('experiment config', () => {
     expect(r.mean).toBe(2);
     expect(r.ci95[0]).toBeCloseTo(2 - 4.303 / Math.sqrt(3), 6);
     expect(meanCi([]).mean).toBeNull();
+  });
+  it('keeps each seed\'s value in ascending seed order, whatever order the cells arrive in', () => {
+    const key = { victim: 'vbpr', attack: 'a', protocol: 'full' as const, metric: 'HR' as const, k: 5 };
+    const c = new RowCollector();
+    c.add(key, 3, [0.5, 0.5]);
+    c.add(key, 1, [0, 1]);
+    c.add(key, 2, [0.2]);
+    c.add({ ...key, attack: 'one-seed' }, 1, [0.1, 0.3]);
+    const [r, single] = c.rows();
+    expect(r!.perSeed).toEqual([0.5, 0.2, 0.5]);
+    expect(r!.mean).toBeCloseTo(0.4, 12);
+    expect(r!.n).toBe(3);
+    expect(single!.perSeed).toBeUndefined();
+    expect(resultsSchema.shape.rows.element.safeParse(r).success).toBe(true);
   });
 });
 

@@ -24,6 +24,8 @@ export const rowSchema = z
     n: z.number().int().min(0),
     /** Optional defence applied before evaluation ('none' when absent). */
     defence: z.string().optional(),
+    /** With 2 or more seeds: each seed's value (its mean over targets), in ascending seed order. */
+    perSeed: z.array(z.number().nullable()).optional(),
   })
   .strict();
 export type ResultRow = z.infer<typeof rowSchema>;
@@ -102,7 +104,7 @@ export class RowCollector {
   rows(): ResultRow[] {
     const out: ResultRow[] = [];
     for (const { key, perSeed } of this.cells.values()) {
-      const seeds = [...perSeed.values()];
+      const seeds = [...perSeed.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
       const mean = (xs: number[]): number => {
         const v = xs.filter((x) => Number.isFinite(x));
         return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
@@ -111,7 +113,8 @@ export class RowCollector {
       // intervals are clipped to the metric's range (a t-interval can cross 0 for rare hits)
       const range = METRIC_INFO[key.metric].range;
       const clip = (x: number | null): number | null => (x === null || !range ? x : Math.min(range[1], Math.max(range[0], x)));
-      out.push({ ...key, mean: stat.mean, ci95: [clip(stat.ci95[0]), clip(stat.ci95[1])], n: stat.n });
+      const seedValues = seeds.length >= 2 ? { perSeed: seeds.map((v) => (Number.isFinite(mean(v)) ? mean(v) : null)) } : {};
+      out.push({ ...key, mean: stat.mean, ci95: [clip(stat.ci95[0]), clip(stat.ci95[1])], n: stat.n, ...seedValues });
     }
     return out;
   }

@@ -27,9 +27,11 @@ export const PreferenceConfigSchema = z
      * The surrogate's family: absent or 'lightgcn' = this file's two-view preference encoder (the
      * paper's); 'vbpr' = the attacker trains its own VBPR on the public interactions and the attacker
      * encoder's features (it assumes the VARS family, not its parameters) and uses it in its linear
-     * form (src/recommenders/linear-view.ts). Absent keeps the cache keys of earlier runs.
+     * form (src/recommenders/linear-view.ts); 'ensemble' = it trains one such recommender per family
+     * in `members` (its guesses at the VARS family) and attacks the mean of their scores. Absent keeps
+     * the cache keys of earlier runs.
      */
-    model: z.enum(['lightgcn', 'vbpr']).optional(),
+    model: z.enum(['lightgcn', 'vbpr', 'ensemble']).optional(),
     layers: z.number().int().min(0).max(8).default(3),
     dim: z.number().int().min(2).max(1024).default(64),
     k: z.number().int().min(1).max(200).default(10),
@@ -43,8 +45,15 @@ export const PreferenceConfigSchema = z
     ridge: z.number().positive().default(1),
     /** Row-block size of the KNN similarity computation. */
     knnBlock: z.number().int().min(1).default(512),
+    /** The families of an 'ensemble' surrogate (required there, refused elsewhere). */
+    members: z.array(z.enum(['vbpr', 'deepstyle', 'amr'])).min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.model === 'ensemble' && !c.members) ctx.addIssue({ code: 'custom', path: ['members'], message: "model 'ensemble' needs a members list, e.g. [vbpr, deepstyle, amr]" });
+    if (c.model !== 'ensemble' && c.members) ctx.addIssue({ code: 'custom', path: ['members'], message: "members is only read with model 'ensemble'" });
+    if (c.members && new Set(c.members).size !== c.members.length) ctx.addIssue({ code: 'custom', path: ['members'], message: 'each family at most once' });
+  });
 
 export type PreferenceConfig = z.infer<typeof PreferenceConfigSchema>;
 

@@ -6,8 +6,11 @@ import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import * as tf from '@tensorflow/tfjs';
 import { createRecommender } from '../recommenders/models.js';
-import { linearView } from '../recommenders/linear-view.js';
+import { ensembleView, linearView, type LinearView } from '../recommenders/linear-view.js';
+import { victimTrainingData } from '../recommenders/training-data.js';
 import { PreferenceEncoder, preferenceConfig, type PreferenceConfig, type PreferenceFitReport } from './model.js';
+
+type Family = NonNullable<PreferenceConfig['members']>[number];
 
 export async function trainSurrogate(
   ds: Dataset,
@@ -15,7 +18,22 @@ export async function trainSurrogate(
   config: Partial<PreferenceConfig>,
   seed: number,
 ): Promise<{ model: PreferenceEncoder; report: PreferenceFitReport }> {
-  if (config.model === 'vbpr') return trainVbprSurrogate(ds, features, preferenceConfig(config), seed);
+  const cfg = preferenceConfig(config);
+  if (cfg.model === 'vbpr' || cfg.model === 'ensemble') {
+    const families: Family[] = cfg.model === 'vbpr' ? ['vbpr'] : cfg.members!;
+    const views: LinearView[] = [];
+    const report: PreferenceFitReport = { epochs: 0, lossCurve: [], seconds: 0, secondsPerEpoch: 0 };
+    for (const family of families) {
+      const r = await trainFamilySurrogate(ds, features, cfg, family, seed);
+      views.push(r.view);
+      report.epochs += r.epochs;
+      report.lossCurve.push(...r.lossCurve);
+      report.seconds += r.seconds;
+    }
+    report.secondsPerEpoch = report.seconds / Math.max(1, report.epochs);
+    const view = views.length === 1 ? views[0]! : ensembleView(views);
+    return { model: PreferenceEncoder.fromLinear(cfg, view, features.data, features.dim), report };
+  }
   return PreferenceEncoder.fit(
     {
       numUsers: ds.userIds.length,
@@ -25,31 +43,29 @@ export async function trainSurrogate(
       featDim: features.dim,
       excludedNegatives: new Set(ds.targets),
     },
-    config,
+    cfg,
     new Rng(seed).fork('surrogate-recommender'),
   );
 }
 
 /**
- * The 'vbpr' surrogate: the attacker's own VBPR (the recommender defaults, `config.epochs` epochs,
- * its own seed) trained on the public training interactions and the attacker encoder's features,
- * with no validation split (the attacker has none: no early stopping), then in linear form.
+ * One surrogate of a victim family: the attacker's own VBPR, DeepStyle or AMR (the recommender
+ * defaults, `config.epochs` epochs, its own seed per family) trained on the public training
+ * interactions, the item categories and the attacker encoder's features, with no validation split
+ * (the attacker has none: no early stopping), then in linear form.
  */
-async function trainVbprSurrogate(ds: Dataset, features: { data: Float32Array; dim: number }, cfg: PreferenceConfig, seed: number): Promise<{ model: PreferenceEncoder; report: PreferenceFitReport }> {
-  const numItems = ds.itemIds.length;
-  const m = createRecommender('vbpr', { epochs: cfg.epochs, seed: new Rng(seed).fork('surrogate-vbpr').int(1 << 30) });
-  const f = tf.tensor2d(features.data, [numItems, features.dim]);
+async function trainFamilySurrogate(
+  ds: Dataset,
+  features: { data: Float32Array; dim: number },
+  cfg: PreferenceConfig,
+  family: Family,
+  seed: number,
+): Promise<{ view: LinearView; epochs: number; lossCurve: number[]; seconds: number }> {
+  const m = createRecommender(family, { epochs: cfg.epochs, seed: new Rng(seed).fork(`surrogate-${family}`).int(1 << 30) });
+  const f = tf.tensor2d(features.data, [ds.itemIds.length, features.dim]);
   try {
-    const fit = await m.fit({
-      numUsers: ds.userIds.length,
-      numItems,
-      train: ds.split.train,
-      validation: new Int32Array(ds.userIds.length).fill(-1),
-      excludedNegatives: new Set(ds.targets),
-      itemFeatures: f,
-    });
-    const model = PreferenceEncoder.fromLinear(cfg, linearView(m), features.data, features.dim);
-    return { model, report: { epochs: fit.epochs, lossCurve: fit.lossCurve, seconds: fit.seconds, secondsPerEpoch: fit.seconds / Math.max(1, fit.epochs) } };
+    const fit = await m.fit({ ...victimTrainingData(ds, f), validation: new Int32Array(ds.userIds.length).fill(-1) });
+    return { view: linearView(m), epochs: fit.epochs, lossCurve: fit.lossCurve, seconds: fit.seconds };
   } finally {
     f.dispose();
     m.dispose();

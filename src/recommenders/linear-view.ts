@@ -1,20 +1,27 @@
 /**
- * A fitted VBPR/AMR model seen as a linear scorer in its (raw) item features f = F(x), the form the
- * attacker's surrogate takes (src/preference/model.ts, `PreferenceEncoder.fromLinear`):
+ * A fitted visual recommender seen as a linear scorer in its (raw) item features f = F(x), the form
+ * the attacker's surrogate takes (src/preference/model.ts, `PreferenceEncoder.fromLinear`):
  *
- *   s(u, i) - (a + b_u) = [g_u, t_u, 1] . ([g_i, 0, b_i] + f_i P + c)
- *   with  P = [0 | A E | A b'],  c = [0 | c0 E | c0 b'],  norm(f) = f A + c0
+ *   VBPR / AMR:  s(u, i) - (a + b_u) = [g_u, t_u, 1] . ([g_i, 0, b_i] + f_i P + c)
+ *                with  P = [0 | A E | A b'],  c = [0 | c0 E | c0 b'],  norm(f) = f A + c0
+ *   DeepStyle:   s(u, i) = p_u . ((q_i - l_c(i)) + f_i A E + c0 E)
  *
- * (VBPR's score, this file's ../recommenders/models.ts header, without the per-user constants a + b_u,
- * which never change a user's ranking). A and c0 are the model's fitted feature preprocessing
- * (whitening or centring and scaling), read back by applying it to the identity and to zero.
+ * (the scores of ../recommenders/models.ts's header, without VBPR's per-user constants a + b_u,
+ * which never change a user's ranking; DeepStyle's category offset l_c(i) is part of the item's
+ * fixed ID vector: an image edit does not change the item's category). A and c0 are the model's
+ * fitted feature preprocessing (whitening or centring and scaling), read back by applying it to the
+ * identity and to zero.
+ *
+ * `ensembleView` joins several views into one whose score is the MEAN of the members' scores
+ * (blocks side by side, user vectors divided by the number of members), so everything that scores
+ * through one view (the margin objective, its thresholds, its gradient in f) works on the ensemble.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../core/errors.js';
 import type { LatentRecommender } from './models.js';
 
 export interface LinearView {
-  /** d = k + kVisual + 1 */
+  /** d: k + kVisual + 1 (VBPR/AMR), k (DeepStyle), the members' sum (ensemble). */
   dim: number;
   /** numUsers x d user vectors. */
   user: Float32Array;
@@ -26,9 +33,10 @@ export interface LinearView {
   projBias: Float32Array;
 }
 
-/** The linear view of a fitted VBPR or AMR model (see the header). */
+/** The linear view of a fitted VBPR, AMR or DeepStyle model (see the header). */
 export function linearView(m: LatentRecommender): LinearView {
-  if (m.kind !== 'vbpr' && m.kind !== 'amr') throw new ConfigError(`a linear surrogate view exists for VBPR and AMR, not ${m.kind}`);
+  if (m.kind === 'deepstyle') return deepStyleView(m);
+  if (m.kind !== 'vbpr' && m.kind !== 'amr') throw new ConfigError(`a linear surrogate view exists for VBPR, AMR and DeepStyle, not ${m.kind}`);
   const D = m.featureDim;
   return tf.tidy(() => {
     const c0 = m.preprocess(tf.zeros([1, D]) as tf.Tensor2D); // 1 x w
@@ -53,4 +61,49 @@ export function linearView(m: LatentRecommender): LinearView {
       projBias: projBias.dataSync() as Float32Array,
     };
   });
+}
+
+/** DeepStyle: p_u . (q_i - l_c(i) + norm(f) E). */
+function deepStyleView(m: LatentRecommender): LinearView {
+  const cat = m.itemCategories();
+  if (!cat) throw new ConfigError('DeepStyle linear view: the model has no item categories');
+  const D = m.featureDim;
+  return tf.tidy(() => {
+    const c0 = m.preprocess(tf.zeros([1, D]) as tf.Tensor2D);
+    const A = tf.sub(m.preprocess(tf.eye(D) as tf.Tensor2D), c0);
+    const E = m.param('E'); // w x k
+    const itemId = tf.sub(m.param('Q'), tf.gather(m.param('L'), tf.tensor1d(cat, 'int32')));
+    return {
+      dim: E.shape[1]!,
+      user: m.param('P').dataSync() as Float32Array,
+      itemId: itemId.dataSync() as Float32Array,
+      proj: tf.matMul(A, E).dataSync() as Float32Array,
+      projBias: tf.matMul(c0, E).dataSync() as Float32Array,
+    };
+  });
+}
+
+/** One view whose score is the mean of the members' scores (see the header). */
+export function ensembleView(members: readonly LinearView[]): LinearView {
+  if (members.length === 0) throw new ConfigError('ensemble surrogate: no members');
+  const dim = members.reduce((a, v) => a + v.dim, 0);
+  const rowsOf = (v: LinearView, key: 'user' | 'itemId' | 'proj'): number => v[key].length / v.dim;
+  const join = (key: 'user' | 'itemId' | 'proj', scale: number): Float32Array => {
+    const n = rowsOf(members[0]!, key);
+    for (const v of members) if (rowsOf(v, key) !== n) throw new ConfigError(`ensemble surrogate: members disagree on the number of ${key} rows`);
+    const out = new Float32Array(n * dim);
+    let off = 0;
+    for (const v of members) {
+      for (let r = 0; r < n; r++) for (let j = 0; j < v.dim; j++) out[r * dim + off + j] = v[key][r * v.dim + j]! * scale;
+      off += v.dim;
+    }
+    return out;
+  };
+  const projBias = new Float32Array(dim);
+  let off = 0;
+  for (const v of members) {
+    projBias.set(v.projBias, off);
+    off += v.dim;
+  }
+  return { dim, user: join('user', 1 / members.length), itemId: join('itemId', 1), proj: join('proj', 1), projBias };
 }

@@ -137,6 +137,11 @@ export class LatentRecommender implements Recommender {
     if (this.config.k < 1 || this.config.batch < 1) throw new ConfigError('recommender config: k and batch must be >= 1');
   }
 
+  /** Each item's category index (DeepStyle's c(i)), or null for the other kinds. */
+  itemCategories(): Int32Array | null {
+    return this.itemCat;
+  }
+
   /** A model parameter by name (a, bu, bi, P, Q, gu, gi, tu, E, bp, L). */
   param(name: string): tf.Variable {
     return this.v(name);

@@ -218,13 +218,14 @@ class GenerateRun {
         const h = pref.project(G.encode(xi), proj);
         return (b.margin ? tf.neg(marginLossPerTarget(b.margin, h, p.temperature)) : cosineRows(h, b.eU)) as tf.Tensor1D;
       };
-      const out = optimizeSsimConstrained(b.x0, objective, { floor: p.ssimFloor, steps: p.ssimRefineSteps!, lr: p.ssimRefineLr ?? 0.02, grid: size, init });
+      const out = optimizeSsimConstrained(b.x0, objective, { floor: p.ssimFloor, steps: p.ssimRefineSteps, lr: p.ssimRefineLr ?? 0.02, grid: size, init });
       return out.finally(() => init.dispose());
     };
 
     /**
-     * x_adv for the final delta; with ssimFloor > 0 each target whose SSIM to x0 is below the floor
-     * gets its delta halved (up to 6 times; then delta = 0, which is x0 itself under the residual
+     * x_adv for the final delta; with ssimFloor > 0 and ssimRefineSteps > 0 (the default) the
+     * SSIM-shaped refinement meets the floor; with ssimRefineSteps 0 each target whose SSIM to x0 is
+     * below the floor gets its delta halved (up to 6 times; then delta = 0, which is x0 itself under the residual
      * composition), or with floorMode 'project' gets its pixel difference x_adv - x0 scaled onto the
      * floor. Returns the per-target scales applied.
      */
@@ -232,7 +233,7 @@ class GenerateRun {
       const scale = b.items.map(() => 1);
       let x = render(b, delta);
       if (p.ssimFloor <= 0) return { x, scale };
-      if ((p.ssimRefineSteps ?? 0) > 0 && (b.xRef || !model)) {
+      if (p.ssimRefineSteps > 0 && p.l3 > 0 && (b.xRef || !model)) {
         const r = await ssimRefine(b, x);
         x.dispose();
         return { x: r, scale };

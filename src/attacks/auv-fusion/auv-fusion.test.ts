@@ -21,7 +21,10 @@ describe('config and variants', () => {
     expect(auvFusionParams({}, 'paper').injectIndex).toBe(25);
     expect(auvFusionParams({}, 'ddimSteps=20').injectIndex).toBe(15); // residual composition: a later injection
     expect(auvFusionParams({}, 'paper')).toMatchObject({ group: 'all', objective: 'cosine', compose: 'regenerate', refineSteps: 0, generator: 'mlp' });
-    expect(auvFusionParams({})).toMatchObject({ group: 'all', objective: 'margin', compose: 'residual', ssimFloor: 0.8 });
+    expect(auvFusionParams({})).toMatchObject({ group: 'all', objective: 'margin', compose: 'residual', ssimFloor: 0.88, ssimRefineSteps: 20 });
+    expect(auvFusionParams({}, 'halve')).toMatchObject({ ssimFloor: 0.8, ssimRefineSteps: 0 }); // round 4's default
+    expect(auvFusionParams({}, 'ssim-refine')).toMatchObject({ ssimFloor: 0.8, ssimRefineSteps: 40 });
+    expect(auvFusionParams({}, 'paper')).toMatchObject({ ssimFloor: 0, ssimRefineSteps: 0 });
     expect(() => auvFusionParams({}, 'bogus')).toThrow(ConfigError);
     expect(() => auvFusionParams({ etta: 1 })).toThrow(/etta/);
     expect(() => auvFusionParams({ ddimSteps: 10, injectIndex: 10 })).toThrow(/injectIndex/);
@@ -153,7 +156,7 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
 
   it("floorMode 'project' scales the residual exactly onto the SSIM floor; 'halve-delta' overshoots it", async () => {
     const targets = ds.targets.slice(0, 2);
-    const base = { steps: 4, refineSteps: 2, batchSize: 2, ddimSteps: 6, outInitStd: 0.01, lr: 0.05, refineLr: 0.1 };
+    const base = { steps: 4, refineSteps: 2, batchSize: 2, ddimSteps: 6, outInitStd: 0.01, lr: 0.05, refineLr: 0.1, ssimRefineSteps: 0 };
     const x0 = await loadImageBatch(ds.images, targets);
     const ssimOf = async (params: Record<string, unknown>): Promise<number[]> => {
       const atk = createAuvFusionAttack({ ...base, ...params });
@@ -176,12 +179,12 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
     x0.dispose();
   });
 
-  it("variant 'ssim-refine': the SSIM-shaped pixel refinement meets the floor and lowers the margin loss below the floored render's", async () => {
+  it("the SSIM-shaped pixel refinement (the default since round 5) meets the floor and aligns better than the floored render", async () => {
     const targets = ds.targets.slice(0, 2);
     const base = { steps: 3, refineSteps: 1, batchSize: 2, ddimSteps: 6, outInitStd: 0.01, lr: 0.05, ssimFloor: 0.9 };
     const x0 = await loadImageBatch(ds.images, targets);
     const runIt = async (variant?: string) => {
-      const atk = createAuvFusionAttack({ ...base, ...(variant ? { ssimRefineSteps: 8 } : { floorMode: 'project' }) }, variant);
+      const atk = createAuvFusionAttack({ ...base, ...(variant ? { ssimRefineSteps: 8 } : { floorMode: 'project', ssimRefineSteps: 0 }) }, variant);
       const r = await atk.generate(targets, makeAttackContext(atk, res));
       const a = tf.tensor4d(Float32Array.from(targets.flatMap((t) => Array.from(r.images.get(t)!))), x0.shape);
       const st = ssim(a, x0);
@@ -190,14 +193,25 @@ describe('AUV-Fusion attack on a tiny catalogue', () => {
       return { s, hits: r.log.at(-1)!.groupHitsAdv!, cos: r.log.at(-1)!.cosAlignAdv! };
     };
     const plain = await runIt();
-    const refined = await runIt('ssim-refine');
+    // the default refines (ssimRefineSteps 8 from the parameters here); the named variant sets its own floor and steps
+    const refined = await runIt('ssimFloor=0.9');
     for (const v of refined.s) expect(v).toBeGreaterThanOrEqual(0.9 - 1e-4);
     expect(refined.cos).toBeGreaterThan(plain.cos);
     // no tensors left behind once the first run has filled the context's caches
     const m0 = tf.memory().numTensors;
-    await runIt('ssim-refine');
+    await runIt('ssimFloor=0.9');
     expect(tf.memory().numTensors).toBe(m0);
     x0.dispose();
+  });
+
+  it("'no-align' (l3 = 0) skips the refinement, which would optimise the alignment it removes", async () => {
+    const targets = ds.targets.slice(0, 2);
+    const run = async (params: Record<string, unknown>) => {
+      const atk = createAuvFusionAttack({ steps: 2, batchSize: 2, ddimSteps: 4, refineSteps: 1, outInitStd: 0.01, ...params }, 'no-align');
+      return (await atk.generate(targets, makeAttackContext(atk, { ...res, rng: new Rng(3) }))).images;
+    };
+    const [on, off] = [await run({}), await run({ ssimRefineSteps: 0 })];
+    for (const t of targets) expect(Array.from(on.get(t)!)).toEqual(Array.from(off.get(t)!));
   });
 
   it('the margin objective and a per-target group raise the surrogate score of the target', async () => {
