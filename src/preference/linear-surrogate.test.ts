@@ -90,7 +90,7 @@ describe('linear surrogate views of DeepStyle and of an ensemble', () => {
     expect(ens.config.dim).toBe(views.reduce((a, v) => a + v.dim, 0));
     const fNew = tf.randomNormal([1, D], 0, 1, 'float32', 13) as tf.Tensor2D;
     // scores of the cold item 21 with new features, and the objective mean_u s_u and its gradient in f
-    const objective = (p: PreferenceEncoder) => (x: tf.Tensor2D) => tf.mean(viewScores(p, 21, x)) as tf.Scalar;
+    const objective = (p: PreferenceEncoder) => (x: tf.Tensor) => tf.mean(viewScores(p, 21, x as tf.Tensor2D)) as tf.Scalar;
     const sEns = viewScores(ens, 21, fNew);
     const sMean = tf.tidy(() => tf.div(tf.addN(members.map((p) => viewScores(p, 21, fNew))), members.length));
     expect(Array.from(await sEns.data())).toEqual(Array.from(await sMean.data()).map((v) => expect.closeTo(v, 4)));
