@@ -445,25 +445,19 @@ bool poolShape(Args& a, size_t i, auv::PoolShape& s) {
   return a.ok;
 }
 
-napi_value AvgPool(napi_env env, napi_callback_info info) {
+// The forward reads x [n,h,w,c] and writes y [n,oh,ow,c]; the gradient reads dy and writes dx.
+napi_value Pool(napi_env env, napi_callback_info info, bool grad) {
   Args a(env, info);
   auv::PoolShape s{};
   if (!poolShape(a, 2, s)) return undef(env);
-  const float* x = a.f32(0, s.n * s.h * s.w * s.c);
-  float* y = a.f32(1, s.n * s.oh * s.ow * s.c);
-  if (a.ok) auv::avgPool(s, x, y, gThreads);
+  const long image = s.n * s.h * s.w * s.c, pooled = s.n * s.oh * s.ow * s.c;
+  const float* in = a.f32(0, grad ? pooled : image);
+  float* out = a.f32(1, grad ? image : pooled);
+  if (a.ok) (grad ? auv::avgPoolGrad : auv::avgPool)(s, in, out, gThreads);
   return undef(env);
 }
-
-napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  auv::PoolShape s{};
-  if (!poolShape(a, 2, s)) return undef(env);
-  const float* dy = a.f32(0, s.n * s.oh * s.ow * s.c);
-  float* dx = a.f32(1, s.n * s.h * s.w * s.c);
-  if (a.ok) auv::avgPoolGrad(s, dy, dx, gThreads);
-  return undef(env);
-}
+napi_value AvgPool(napi_env env, napi_callback_info info) { return Pool(env, info, false); }
+napi_value AvgPoolGrad(napi_env env, napi_callback_info info) { return Pool(env, info, true); }
 
 // setThreads(n): threads for every later call (1 = serial); returns the value in effect.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
