@@ -196,7 +196,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   long shape[8], sa[8], sb[8];
   long* strides[2] = {sa, sb};
   if (!stridedShape(a, 4, 2, rank, shape, strides)) return undef(env);
-  if (op < 0 || op > 3 || (sa[rank - 1] > 1) || (sb[rank - 1] > 1)) {
+  if (op < 0 || op > 5 || (sa[rank - 1] > 1) || (sb[rank - 1] > 1)) {
     a.fail("bad binary op or inner stride");
     return undef(env);
   }

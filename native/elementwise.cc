@@ -1,6 +1,6 @@
 // Broadcasting binary arithmetic, exact unary maps (square, neg, relu, abs, clip) and sum / mean
 // reductions on float32 (see kernels.h).
-// Add, Sub, Mul and Div are single IEEE operations, so results equal the wasm kernels' bit for
+// Add, Sub, Mul, Div, Max and Min are single IEEE operations (or exact selections), so results equal the wasm kernels' bit for
 // bit; reductions sum in a different order (8 lanes), so they agree to float rounding.
 #include <algorithm>
 #include <cmath>
@@ -20,6 +20,10 @@ inline float apply(float x, float y) {
   if constexpr (OP == kAdd) return x + y;
   if constexpr (OP == kSub) return x - y;
   if constexpr (OP == kMul) return x * y;
+  // Maximum / Minimum as the cpu backend's Math.max / Math.min: NaN if either is NaN, and
+  // max(-0, +0) = +0, min(-0, +0) = -0.
+  if constexpr (OP == kMax) return (x != x || y != y) ? x + y : x > y ? x : y > x ? y : std::signbit(x) ? y : x;
+  if constexpr (OP == kMin) return (x != x || y != y) ? x + y : x < y ? x : y < x ? y : std::signbit(x) ? x : y;
   return x / y;
 }
 
@@ -108,6 +112,8 @@ void binary(int op, int rank, const long* shape, const long* sa, const long* sb,
     case kAdd: return binaryOp<kAdd>(rank, shape, sa, sb, a, b, out, threads);
     case kSub: return binaryOp<kSub>(rank, shape, sa, sb, a, b, out, threads);
     case kMul: return binaryOp<kMul>(rank, shape, sa, sb, a, b, out, threads);
+    case kMax: return binaryOp<kMax>(rank, shape, sa, sb, a, b, out, threads);
+    case kMin: return binaryOp<kMin>(rank, shape, sa, sb, a, b, out, threads);
     default: return binaryOp<kDiv>(rank, shape, sa, sb, a, b, out, threads);
   }
 }

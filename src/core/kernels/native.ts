@@ -21,7 +21,7 @@ export interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, df: Float32Array, params: Int32Array): void;
   /** params: Int32Array [batch, broadcastA, broadcastB, M, N, K, transA, transB]. */
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array): void;
-  /** op 0 add, 1 sub, 2 mul, 3 div; dims Int32Array [rank, shape, stridesA, stridesB]. */
+  /** op 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min; dims Int32Array [rank, shape, stridesA, stridesB]. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
   /** out = op(x) element-wise, op 0 square, 1 neg, 2 relu, 3 abs, 4 clip to [lo, hi] (exact: the wasm kernels' bits). */
   unary(op: number, x: Float32Array, out: Float32Array, lo?: number, hi?: number): void;

@@ -72,6 +72,26 @@ describe(`element-wise kernels (${addon ? 'addon' : 'wasm fallback'})`, () => {
         }
       });
     }
+    it(`maximum/minimum give the cpu bits (overlapping values, signed zeros, NaN), ${threads} thread(s)`, async () => {
+      addon?.setThreads(threads);
+      const n = 4 * 8 * 8 * 32;
+      const av = testValues(n, 3), bv = testValues(n, 4);
+      // Signed zeros and NaN: the addon follows the cpu backend (Math.max / Math.min); tfjs-wasm's
+      // XNNPACK kernel does not, so the wasm fallback is checked on ordinary values only.
+      const special: [number, number][] = [[0, -0], [-0, 0], [-0, -0], [NaN, 1], [1, NaN], [2, 2], [-Infinity, 5], [Infinity, -1]];
+      if (addon) special.forEach(([x, y], i) => ((av[i] = x), (bv[i] = y)));
+      else bv[0] = av[0]!; // one tie
+      for (const [name, op] of [['maximum', tf.maximum], ['minimum', tf.minimum]] as const) {
+        for (const [xs, ys] of [[[4, 8, 8, 32], [4, 8, 8, 32]], [[4, 8, 8, 32], [32]]]) {
+          const f = () => op(tf.tensor(av, xs!), tf.tensor(bv.subarray(0, size(ys!)), ys!));
+          const [a] = await onBackend('wasm', f);
+          const [b] = await onBackend('cpu', f);
+          // the same bits, except that any NaN equals any NaN (JS and C++ write different NaN payloads)
+          const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer), (u, i) => (Number.isNaN(v[i]) ? -1 : u));
+          expect(bits(a!), `${name} [${xs}] with [${ys}]`).toEqual(bits(b!));
+        }
+      }
+    });
     for (const shape of [[4, 8, 8, 32], [3000, 32], [300]]) {
       it(`square/neg/relu/abs/clip of [${shape}] and their gradients give the cpu bits, ${threads} thread(s)`, async () => {
         addon?.setThreads(threads);

@@ -1,5 +1,6 @@
 /**
- * Native versions of the broadcasting float32 arithmetic (Add, Sub, Multiply, RealDiv), of the
+ * Native versions of the broadcasting float32 arithmetic (Add, Sub, Multiply, RealDiv, Maximum,
+ * Minimum), of the
  * exact unary maps (Square, Neg, Relu, Abs, ClipByValue) and of the Sum / Mean reductions, which
  * the element-wise parts of GroupNorm, SiLU and their gradients spend
  * most of their time in. Shapes are reduced to as few strided dimensions as possible here; the
@@ -13,7 +14,7 @@ import type { Info, WasmBackend } from './wasm_ops.js';
 
 const MIN_SIZE = 1024;
 const MAX_RANK = 8;
-const OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+const OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5 } as const;
 const UNARY = { Square: 0, Neg: 1, Relu: 2, Abs: 3, ClipByValue: 4 } as const;
 
 /** Element strides of `shape` broadcast to `outShape` (0 along broadcast or size-1 dims). */
@@ -113,6 +114,8 @@ export const NATIVE_ELEMENTWISE: Record<string, (addon: NativeAddon) => NativeFu
   Sub: (addon) => binary(addon, OPS.Sub),
   Multiply: (addon) => binary(addon, OPS.Multiply),
   RealDiv: (addon) => binary(addon, OPS.RealDiv),
+  Maximum: (addon) => binary(addon, OPS.Maximum),
+  Minimum: (addon) => binary(addon, OPS.Minimum),
   Sum: (addon) => reduce(addon, false),
   Mean: (addon) => reduce(addon, true),
   Square: (addon) => unary(addon, UNARY.Square),
