@@ -11,13 +11,9 @@ import { Rng } from '../src/core/rng.js';
 import { fromHalf, MANIFEST_FILE, toHalf } from '../src/core/weights.js';
 import { defaultCheckpointDir, LatentDiffusion, loadDiffusion, type DiffusionModelConfig } from '../src/diffusion/model.js';
 import { compareOutputs, convertDiffusionCheckpoint, LEGACY_FILES } from '../scripts/convert-diffusion-checkpoint.js';
+import { TINY_DIFFUSION_CONFIG } from './diffusion.js';
 
-const tiny: DiffusionModelConfig = {
-  imageSize: 16,
-  vae: { channels: [8, 8, 8], latentChannels: 4, groups: 4 },
-  unet: { channels: [8, 16], groups: 4, timeEmbedDim: 8, attention: true },
-  scheduler: { clipSample: false },
-};
+const tiny: DiffusionModelConfig = TINY_DIFFUSION_CONFIG;
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 

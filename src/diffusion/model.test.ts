@@ -8,13 +8,9 @@ import { synthesizeCatalogue } from '../data/index.js';
 import { LatentDiffusion, type DiffusionModelConfig } from './model.js';
 import { ddimSample } from './sample.js';
 import { DEFAULT_DIFFUSION_TRAIN_CONFIG, trainDiffusion, type DiffusionTrainConfig } from './train.js';
+import { TINY_DIFFUSION_CONFIG } from '../../test/diffusion.js';
 
-const tiny: DiffusionModelConfig = {
-  imageSize: 16,
-  vae: { channels: [8, 8, 8], latentChannels: 4, groups: 4 },
-  unet: { channels: [8, 16], groups: 4, timeEmbedDim: 8, attention: true },
-  scheduler: { clipSample: false },
-};
+const tiny: DiffusionModelConfig = TINY_DIFFUSION_CONFIG;
 const dirs: string[] = [];
 const tmp = (): string => {
   const d = mkdtempSync(path.join(tmpdir(), 'auv-diff-'));

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../core/errors.js';
 import { fastAdam } from '../core/kernels/adam.js';
+import { tidyToHost } from '../core/host.js';
 import { loadModel, requireTensor, saveModel, type HostTensor } from '../core/weights.js';
 import { Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
@@ -183,10 +184,9 @@ export class PreferenceEncoder {
     if (features.length !== numItems * featDim || view.proj.length !== featDim * d) {
       throw new InputError(`linear surrogate: ${features.length} feature values for ${numItems} items x ${featDim} dims, projection ${view.proj.length} for ${featDim} x ${d}`);
     }
-    // (read after the tidy: a tidy returning a typed array walks every element)
-    const h = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(features, [numItems, featDim]), tf.tensor2d(view.proj, [featDim, d])), tf.tensor1d(view.projBias)));
-    const itemVis = h.dataSync() as Float32Array;
-    h.dispose();
+    const { itemVis } = tidyToHost(() => ({
+      itemVis: tf.add(tf.matMul(tf.tensor2d(features, [numItems, featDim]), tf.tensor2d(view.proj, [featDim, d])), tf.tensor1d(view.projBias)),
+    }));
     return new PreferenceEncoder({ ...cfg, dim: d, views: 'both' }, numUsers, numItems, featDim, {
       user: view.user,
       itemId: view.itemId,

@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../core/errors.js';
+import { tidyToHost } from '../core/host.js';
 import type { LatentRecommender } from './models.js';
 
 export interface LinearView {
@@ -38,29 +39,24 @@ export function linearView(m: LatentRecommender): LinearView {
   if (m.kind === 'deepstyle') return deepStyleView(m);
   if (m.kind !== 'vbpr' && m.kind !== 'amr') throw new ConfigError(`a linear surrogate view exists for VBPR, AMR and DeepStyle, not ${m.kind}`);
   const D = m.featureDim;
-  return tf.tidy(() => {
+  const k = m.param('gu').shape[1]!;
+  const kv = m.param('E').shape[1]!;
+  const arrays = tidyToHost(() => {
     const c0 = m.preprocess(tf.zeros([1, D]) as tf.Tensor2D); // 1 x w
     const A = tf.sub(m.preprocess(tf.eye(D) as tf.Tensor2D), c0); // D x w
     const E = m.param('E'); // w x kVisual
     const bp = tf.reshape(m.param('bp'), [-1, 1]); // w x 1
     const gu = m.param('gu');
     const gi = m.param('gi');
-    const k = gu.shape[1]!;
-    const kv = E.shape[1]!;
     const U = gu.shape[0]!;
     const I = gi.shape[0]!;
     const user = tf.concat([gu, m.param('tu'), tf.ones([U, 1])], 1);
     const itemId = tf.concat([gi, tf.zeros([I, kv]), tf.reshape(m.param('bi'), [-1, 1])], 1);
     const proj = tf.concat([tf.zeros([D, k]), tf.matMul(A, E), tf.matMul(A, bp)], 1);
     const projBias = tf.concat([tf.zeros([1, k]), tf.matMul(c0, E), tf.matMul(c0, bp)], 1);
-    return {
-      dim: k + kv + 1,
-      user: user.dataSync() as Float32Array,
-      itemId: itemId.dataSync() as Float32Array,
-      proj: proj.dataSync() as Float32Array,
-      projBias: projBias.dataSync() as Float32Array,
-    };
+    return { user, itemId, proj, projBias };
   });
+  return { dim: k + kv + 1, ...arrays };
 }
 
 /** DeepStyle: p_u . (q_i - l_c(i) + norm(f) E). */
@@ -68,19 +64,14 @@ function deepStyleView(m: LatentRecommender): LinearView {
   const cat = m.itemCategories();
   if (!cat) throw new ConfigError('DeepStyle linear view: the model has no item categories');
   const D = m.featureDim;
-  return tf.tidy(() => {
+  const arrays = tidyToHost(() => {
     const c0 = m.preprocess(tf.zeros([1, D]) as tf.Tensor2D);
     const A = tf.sub(m.preprocess(tf.eye(D) as tf.Tensor2D), c0);
     const E = m.param('E'); // w x k
     const itemId = tf.sub(m.param('Q'), tf.gather(m.param('L'), tf.tensor1d(cat, 'int32')));
-    return {
-      dim: E.shape[1]!,
-      user: m.param('P').dataSync() as Float32Array,
-      itemId: itemId.dataSync() as Float32Array,
-      proj: tf.matMul(A, E).dataSync() as Float32Array,
-      projBias: tf.matMul(c0, E).dataSync() as Float32Array,
-    };
+    return { user: tf.clone(m.param('P')), itemId, proj: tf.matMul(A, E), projBias: tf.matMul(c0, E) };
   });
+  return { dim: m.param('E').shape[1]!, ...arrays };
 }
 
 /** One view whose score is the mean of the members' scores (see the header). */
