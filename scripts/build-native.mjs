@@ -44,8 +44,9 @@ function main() {
   if (!inc) return notice(`Node's headers (node_api.h) not found for ${process.execPath}`);
   const sources = readdirSync(srcDir).filter((f) => f.endsWith('.cc')).sort().map((f) => path.join(srcDir, f));
   const march = process.env.AUV_NATIVE_MARCH || 'native';
-  // -fno-math-errno: sqrt without an errno branch, so loops over it vectorise (no value changes).
-  const base = ['-O3', `-march=${march}`, '-fno-math-errno', '-std=gnu++17', '-shared', '-fPIC', '-fvisibility=hidden', `-I${inc}`,
+  // -fno-math-errno: sqrt without an errno branch; -fno-trapping-math: floor (GroupNorm's exp) without
+  // keeping the inexact flag; both let loops over them vectorise and change no value.
+  const base = ['-O3', `-march=${march}`, '-fno-math-errno', '-fno-trapping-math', '-std=gnu++17', '-shared', '-fPIC', '-fvisibility=hidden', `-I${inc}`,
     '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=auv_native', '-Wall', '-Wno-unknown-pragmas'];
 
   // Rebuild only when the sources, flags, compiler or Node version changed.
