@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "scalar.h"
 
 namespace auv {
 namespace {
@@ -20,10 +21,8 @@ inline float apply(float x, float y) {
   if constexpr (OP == kAdd) return x + y;
   if constexpr (OP == kSub) return x - y;
   if constexpr (OP == kMul) return x * y;
-  // Maximum / Minimum as the cpu backend's Math.max / Math.min: NaN if either is NaN, and
-  // max(-0, +0) = +0, min(-0, +0) = -0.
-  if constexpr (OP == kMax) return (x != x || y != y) ? x + y : x > y ? x : y > x ? y : std::signbit(x) ? y : x;
-  if constexpr (OP == kMin) return (x != x || y != y) ? x + y : x < y ? x : y < x ? y : std::signbit(x) ? x : y;
+  if constexpr (OP == kMax) return jsMax(x, y);  // (scalar.h: the cpu backend's NaN and signed zeros)
+  if constexpr (OP == kMin) return jsMin(x, y);
   return x / y;
 }
 
@@ -166,7 +165,7 @@ inline float applyUnary(float x, float lo, float hi) {
   if constexpr (OP == kNeg) return -x;
   if constexpr (OP == kRelu) return (x > 0.f || x != x) ? x : 0.f;  // max(0, x): -0 -> +0, NaN stays
   if constexpr (OP == kAbs) return std::fabs(x);
-  return x > hi ? hi : (x < lo ? lo : x);  // clip, as tfjs: NaN stays
+  return clipTf(x, lo, hi);
 }
 
 template <int OP>
@@ -196,6 +195,21 @@ void copy(long n, const float* src, float* dst, int threads) {
   for (int t = 0; t < nt; t++) {
     const long i0 = n * t / nt, i1 = n * (t + 1) / nt;
     std::memcpy(dst + i0, src + i0, (i1 - i0) * sizeof(float));
+  }
+}
+
+// tf.concat as block copies: for each of `outer` rows, input i's run of inner[i] elements in order.
+void concat(long outer, int nIn, const float* const* srcs, const long* inner, float* out, int threads) {
+  long row = 0;
+  for (int i = 0; i < nIn; i++) row += inner[i];
+  const int nt = outer * row >= (1L << 18) ? std::max(1, threads) : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (long b = 0; b < outer; b++) {
+    float* o = out + b * row;
+    for (int i = 0; i < nIn; i++) {
+      std::memcpy(o, srcs[i] + b * inner[i], inner[i] * sizeof(float));
+      o += inner[i];
+    }
   }
 }
 
