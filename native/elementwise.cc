@@ -2,6 +2,9 @@
 // reductions on float32 (see kernels.h).
 // Add, Sub, Mul, Div, Max and Min are single IEEE operations (or exact selections), so results equal the wasm kernels' bit for
 // bit; reductions sum in a different order (8 lanes), so they agree to float rounding.
+// no-trapping-math: the selects of Maximum / Minimum / clip (scalar.h) if-convert and vectorise;
+// it changes no value (no reassociation, no contraction beyond the build's).
+#pragma GCC optimize("no-trapping-math")
 #include <algorithm>
 #include <cmath>
 #include <cstring>

@@ -15,7 +15,9 @@ namespace auv {
 
 namespace {
 
-// m, v null: the first step, moments zero (the ops multiply zeros: the same bits).
+// Moments false: the first step, m = v = 0 (the ops multiply zeros: the same bits). A template
+// parameter, not a test per element, so that both loops vectorise.
+template <bool Moments>
 void pixelAdamRange(
     long i0, long i1, const float* __restrict x, const float* __restrict g, const float* __restrict m,
     const float* __restrict v, const float* __restrict x0, float* __restrict ox, float* __restrict om,
@@ -24,7 +26,7 @@ void pixelAdamRange(
               eps = s.eps;
   for (long i = i0; i < i1; i++) {
     const float gi = g[i];
-    const float mi = m ? m[i] : 0.f, vi = v ? v[i] : 0.f;
+    const float mi = Moments ? m[i] : 0.f, vi = Moments ? v[i] : 0.f;
     const float m2 = mi * b1 + gi * nb1;             // m.mul(b1).add(g.mul(1 - b1))
     const float v2 = vi * b2 + (gi * gi) * nb2;      // v.mul(b2).add(g.square().mul(1 - b2))
     const float upd = ((m2 / c1) / (std::sqrt(v2 / c2) + ea)) * lr;  // mh.div(vh.sqrt().add(eps)).mul(lr)
@@ -43,8 +45,11 @@ void pixelAdam(long n, const float* x, const float* g, const float* m, const flo
   const int nt = threads > 1 && n >= (1L << 16) ? threads : 1;
   const long chunk = (n + nt - 1) / nt;
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-  for (int t = 0; t < nt; t++)
-    pixelAdamRange(t * chunk, std::min(n, (t + 1) * chunk), x, g, m, v, x0, ox, om, ov, s);
+  for (int t = 0; t < nt; t++) {
+    const long i0 = t * chunk, i1 = std::min(n, (t + 1) * chunk);
+    if (m && v) pixelAdamRange<true>(i0, i1, x, g, m, v, x0, ox, om, ov, s);
+    else pixelAdamRange<false>(i0, i1, x, g, m, v, x0, ox, om, ov, s);
+  }
 }
 
 }  // namespace auv
