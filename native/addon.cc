@@ -188,7 +188,7 @@ long count(int rank, const long* shape) {
   return n;
 }
 
-// binary(op, a, b, out, dims) op: 0 add, 1 sub, 2 mul, 3 div; dims [rank, shape, strideA, strideB]
+// binary(op, a, b, out, dims) op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 relu gradient (dy, x); dims [rank, shape, strideA, strideB]
 napi_value Binary(napi_env env, napi_callback_info info) {
   Args a(env, info);
   const double op = a.num(0);
@@ -196,7 +196,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   long shape[8], sa[8], sb[8];
   long* strides[2] = {sa, sb};
   if (!stridedShape(a, 4, 2, rank, shape, strides)) return undef(env);
-  if (op < 0 || op > 5 || (sa[rank - 1] > 1) || (sb[rank - 1] > 1)) {
+  if (op < 0 || op > 6 || (sa[rank - 1] > 1) || (sb[rank - 1] > 1)) {
     a.fail("bad binary op or inner stride");
     return undef(env);
   }

@@ -26,6 +26,9 @@ inline float apply(float x, float y) {
   if constexpr (OP == kMul) return x * y;
   if constexpr (OP == kMax) return jsMax(x, y);  // (scalar.h: the cpu backend's NaN and signed zeros)
   if constexpr (OP == kMin) return jsMin(x, y);
+  // ReLU's gradient dy * step(x) (tfjs: mul(dy, cast(step(x)))), x = dy, y = the ReLU's input;
+  // step as tfjs' kernels: 1 where y > 0, NaN where y is NaN, else 0.
+  if constexpr (OP == kReluGrad) return x * (y > 0.f ? 1.f : y != y ? y : 0.f);
   return x / y;
 }
 
@@ -116,6 +119,7 @@ void binary(int op, int rank, const long* shape, const long* sa, const long* sb,
     case kMul: return binaryOp<kMul>(rank, shape, sa, sb, a, b, out, threads);
     case kMax: return binaryOp<kMax>(rank, shape, sa, sb, a, b, out, threads);
     case kMin: return binaryOp<kMin>(rank, shape, sa, sb, a, b, out, threads);
+    case kReluGrad: return binaryOp<kReluGrad>(rank, shape, sa, sb, a, b, out, threads);
     default: return binaryOp<kDiv>(rank, shape, sa, sb, a, b, out, threads);
   }
 }

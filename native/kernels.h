@@ -37,7 +37,7 @@ void cropAndResize(long batch, long H, long W, long C, long numBoxes, long ch, l
 
 namespace auv {
 
-enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5 };
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kReluGrad = 6 };
 
 // out = a op b over `rank` dims of `shape` (row-major, contiguous out); sa / sb are the inputs'
 // element strides per dim, 0 where broadcast. The last dim's strides must be 0 or 1.
