@@ -188,7 +188,7 @@ long count(int rank, const long* shape) {
   return n;
 }
 
-// binary(op, a, b, out, dims) op: 0 add, 1 sub, 2 mul, 3 div; dims [rank, shape, strideA, strideB]
+// binary(op, a, b, out, dims) op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 relu gradient (dy, x); dims [rank, shape, strideA, strideB]
 napi_value Binary(napi_env env, napi_callback_info info) {
   Args a(env, info);
   const double op = a.num(0);
@@ -196,7 +196,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   long shape[8], sa[8], sb[8];
   long* strides[2] = {sa, sb};
   if (!stridedShape(a, 4, 2, rank, shape, strides)) return undef(env);
-  if (op < 0 || op > 5 || (sa[rank - 1] > 1) || (sb[rank - 1] > 1)) {
+  if (op < 0 || op > 6 || (sa[rank - 1] > 1) || (sb[rank - 1] > 1)) {
     a.fail("bad binary op or inner stride");
     return undef(env);
   }
@@ -254,6 +254,33 @@ napi_value Copy(napi_env env, napi_callback_info info) {
   const float* src = a.f32(0, static_cast<long>(n));
   float* dst = a.f32(1, static_cast<long>(n));
   if (a.ok) auv::copy(static_cast<long>(n), src, dst, gThreads);
+  return undef(env);
+}
+
+// concat(out, outer, inner Int32Array, src0, src1, ...): tf.concat's block copies (any 4-byte
+// dtype, viewed as Float32Array); out holds outer x sum(inner) elements.
+napi_value Concat(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  constexpr int kMaxIn = 13;
+  const int nIn = static_cast<int>(a.argc) - 3;
+  if (nIn < 1 || nIn > kMaxIn) {
+    a.fail("concat takes out, outer, inner and 1 to 13 inputs");
+    return undef(env);
+  }
+  const long outer = static_cast<long>(a.num(1));
+  const int* in32 = a.i32(2, nIn);
+  if (a.ok && outer < 0) a.fail("concat: negative outer size");
+  if (!a.ok) return undef(env);
+  long inner[kMaxIn], row = 0;
+  const float* srcs[kMaxIn];
+  for (int i = 0; i < nIn; i++) {
+    inner[i] = in32[i];
+    if (inner[i] < 0) a.fail("concat: negative inner size");
+    row += inner[i];
+    srcs[i] = a.f32(3 + i, outer * inner[i]);
+  }
+  float* out = a.f32(0, outer * row);
+  if (a.ok) auv::concat(outer, nIn, srcs, inner, out, gThreads);
   return undef(env);
 }
 
@@ -434,6 +461,39 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// pixelAdam(x, g, m|null, v|null, x0, ox, om, ov, scalars): the fused pixel Adam step + L-inf
+// projection (pixel.cc); scalars Float32Array [b1, 1-b1, b2, 1-b2, 1-b1^t, 1-b2^t, epsAdam, lr, eps],
+// rounded to float32 in JS as tfjs rounds a number operand.
+napi_value PixelAdam(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  napi_typedarray_type type;
+  size_t n = 0;
+  if (a.argc < 9 || napi_get_typedarray_info(env, a.argv[0], &type, &n, nullptr, nullptr, nullptr) != napi_ok) {
+    a.fail("pixelAdam needs x, g, m, v, x0, ox, om, ov and a Float32Array of 9 scalars");
+    return undef(env);
+  }
+  const long len = static_cast<long>(n);
+  auto optional = [&](size_t i) -> const float* {
+    napi_valuetype t;
+    if (a.ok && napi_typeof(env, a.argv[i], &t) == napi_ok && t == napi_null) return nullptr;
+    return a.f32(i, len);
+  };
+  const float* x = a.f32(0, len);
+  const float* g = a.f32(1, len);
+  const float* m = optional(2);
+  const float* v = optional(3);
+  const float* x0 = a.f32(4, len);
+  float* ox = a.f32(5, len);
+  float* om = a.f32(6, len);
+  float* ov = a.f32(7, len);
+  const float* sc = a.f32(8, 9);
+  if (a.ok && (m == nullptr) != (v == nullptr)) a.fail("pixelAdam: m and v must both be arrays or both null");
+  if (!a.ok) return undef(env);
+  const auv::PixelAdamScalars s{sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7], sc[8]};
+  auv::pixelAdam(len, x, g, m, v, x0, ox, om, ov, s, gThreads);
+  return undef(env);
+}
+
 // avgPool(x, y, params) / avgPoolGrad(dy, dx, params), params Int32Array [n,h,w,c, oh,ow, kh,kw, sh,sw].
 bool poolShape(Args& a, size_t i, auv::PoolShape& s) {
   const int* p = a.i32(i, 10);
@@ -519,6 +579,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"avgPool", nullptr, AvgPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pixelAdam", nullptr, PixelAdam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"concat", nullptr, Concat, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"buildInfo", nullptr, BuildInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

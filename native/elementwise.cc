@@ -2,12 +2,16 @@
 // reductions on float32 (see kernels.h).
 // Add, Sub, Mul, Div, Max and Min are single IEEE operations (or exact selections), so results equal the wasm kernels' bit for
 // bit; reductions sum in a different order (8 lanes), so they agree to float rounding.
+// no-trapping-math: the selects of Maximum / Minimum / clip (scalar.h) if-convert and vectorise;
+// it changes no value (no reassociation, no contraction beyond the build's).
+#pragma GCC optimize("no-trapping-math")
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "kernels.h"
+#include "scalar.h"
 
 namespace auv {
 namespace {
@@ -20,10 +24,11 @@ inline float apply(float x, float y) {
   if constexpr (OP == kAdd) return x + y;
   if constexpr (OP == kSub) return x - y;
   if constexpr (OP == kMul) return x * y;
-  // Maximum / Minimum as the cpu backend's Math.max / Math.min: NaN if either is NaN, and
-  // max(-0, +0) = +0, min(-0, +0) = -0.
-  if constexpr (OP == kMax) return (x != x || y != y) ? x + y : x > y ? x : y > x ? y : std::signbit(x) ? y : x;
-  if constexpr (OP == kMin) return (x != x || y != y) ? x + y : x < y ? x : y < x ? y : std::signbit(x) ? x : y;
+  if constexpr (OP == kMax) return jsMax(x, y);  // (scalar.h: the cpu backend's NaN and signed zeros)
+  if constexpr (OP == kMin) return jsMin(x, y);
+  // ReLU's gradient dy * step(x) (tfjs: mul(dy, cast(step(x)))), x = dy, y = the ReLU's input;
+  // step as tfjs' kernels: 1 where y > 0, NaN where y is NaN, else 0.
+  if constexpr (OP == kReluGrad) return x * (y > 0.f ? 1.f : y != y ? y : 0.f);
   return x / y;
 }
 
@@ -114,6 +119,7 @@ void binary(int op, int rank, const long* shape, const long* sa, const long* sb,
     case kMul: return binaryOp<kMul>(rank, shape, sa, sb, a, b, out, threads);
     case kMax: return binaryOp<kMax>(rank, shape, sa, sb, a, b, out, threads);
     case kMin: return binaryOp<kMin>(rank, shape, sa, sb, a, b, out, threads);
+    case kReluGrad: return binaryOp<kReluGrad>(rank, shape, sa, sb, a, b, out, threads);
     default: return binaryOp<kDiv>(rank, shape, sa, sb, a, b, out, threads);
   }
 }
@@ -166,7 +172,7 @@ inline float applyUnary(float x, float lo, float hi) {
   if constexpr (OP == kNeg) return -x;
   if constexpr (OP == kRelu) return (x > 0.f || x != x) ? x : 0.f;  // max(0, x): -0 -> +0, NaN stays
   if constexpr (OP == kAbs) return std::fabs(x);
-  return x > hi ? hi : (x < lo ? lo : x);  // clip, as tfjs: NaN stays
+  return clipTf(x, lo, hi);
 }
 
 template <int OP>
@@ -196,6 +202,21 @@ void copy(long n, const float* src, float* dst, int threads) {
   for (int t = 0; t < nt; t++) {
     const long i0 = n * t / nt, i1 = n * (t + 1) / nt;
     std::memcpy(dst + i0, src + i0, (i1 - i0) * sizeof(float));
+  }
+}
+
+// tf.concat as block copies: for each of `outer` rows, input i's run of inner[i] elements in order.
+void concat(long outer, int nIn, const float* const* srcs, const long* inner, float* out, int threads) {
+  long row = 0;
+  for (int i = 0; i < nIn; i++) row += inner[i];
+  const int nt = outer * row >= (1L << 18) ? std::max(1, threads) : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (long b = 0; b < outer; b++) {
+    float* o = out + b * row;
+    for (int i = 0; i < nIn; i++) {
+      std::memcpy(o, srcs[i] + b * inner[i], inner[i] * sizeof(float));
+      o += inner[i];
+    }
   }
 }
 

@@ -37,7 +37,7 @@ void cropAndResize(long batch, long H, long W, long C, long numBoxes, long ch, l
 
 namespace auv {
 
-enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5 };
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kReluGrad = 6 };
 
 // out = a op b over `rank` dims of `shape` (row-major, contiguous out); sa / sb are the inputs'
 // element strides per dim, 0 where broadcast. The last dim's strides must be 0 or 1.
@@ -58,6 +58,9 @@ void unary(int op, long n, const float* x, float* out, float lo, float hi, int t
 
 // dst[i] = src[i], i < n (no overlap).
 void copy(long n, const float* src, float* dst, int threads);
+
+// out[b] = [srcs[0][b], ..., srcs[nIn-1][b]] for b < outer, srcs[i][b] being inner[i] elements.
+void concat(long outer, int nIn, const float* const* srcs, const long* inner, float* out, int threads);
 
 // GroupNorm over NHWC x viewed as [n, hw, c] with `groups` groups of c/groups channels (biased
 // variance, two passes in double), then y = xhat * gamma + beta, then y * sigmoid(y) if silu.
@@ -98,5 +101,14 @@ struct PoolShape {
 void avgPool(const PoolShape& s, const float* x, float* y, int threads);
 // dx = sum of dy over the windows that hold each pixel, times 1/(kh*kw).
 void avgPoolGrad(const PoolShape& s, const float* dy, float* dx, int threads);
+
+// The pixel attacks' Adam step + L-inf projection in one pass (pixel.cc): the float32 scalars as
+// tfjs makes them from the JS numbers (b1, 1-b1, b2, 1-b2, 1-b1^t, 1-b2^t, Adam's epsilon, lr, ball eps).
+struct PixelAdamScalars {
+  float b1, nb1, b2, nb2, c1, c2, epsAdam, lr, eps;
+};
+// m, v may be null (first step: zero moments). Outputs may not alias inputs.
+void pixelAdam(long n, const float* x, const float* g, const float* m, const float* v, const float* x0, float* ox,
+               float* om, float* ov, const PixelAdamScalars& s, int threads);
 
 }  // namespace auv

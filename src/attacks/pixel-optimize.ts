@@ -5,6 +5,7 @@
  * so every iterate (and the result) satisfies the budget.
  */
 import * as tf from '@tensorflow/tfjs';
+import { pixelAdamStep } from '../core/kernels/pixel_adam.js';
 import { projectLinf } from './projection.js';
 
 export type PixelOptimizer = 'adam' | 'sign';
@@ -32,34 +33,29 @@ export function optimizePixels(x0: tf.Tensor4D, loss: (x: tf.Tensor4D) => tf.Sca
   const b2 = 0.999;
   const epsAdam = 1e-8;
   let x = o.init ? (projectLinf(x0.add(o.init), x0, o.eps) as tf.Tensor4D) : x0.clone();
-  let m: tf.Tensor4D = tf.zerosLike(x0);
-  let v: tf.Tensor4D = tf.zerosLike(x0);
+  // Adam's moments; null = zeros (before the first step).
+  let m: tf.Tensor | null = null;
+  let v: tf.Tensor | null = null;
   const vg = tf.valueAndGrad((xi: tf.Tensor) => loss(xi as tf.Tensor4D));
   const logEvery = o.logEvery ?? 10;
   for (let step = 1; step <= o.steps; step++) {
     const { value, grad } = vg(x);
-    const next = tf.tidy(() => {
-      let upd: tf.Tensor;
-      if (o.optimizer === 'sign') {
-        upd = grad.sign().mul(o.lr);
-      } else {
-        const m2 = m.mul(b1).add(grad.mul(1 - b1));
-        const v2 = v.mul(b2).add(grad.square().mul(1 - b2));
-        const mh = m2.div(1 - b1 ** step);
-        const vh = v2.div(1 - b2 ** step);
-        upd = mh.div(vh.sqrt().add(epsAdam)).mul(o.lr);
-        tf.dispose([m, v]);
-        m = tf.keep(m2) as tf.Tensor4D;
-        v = tf.keep(v2) as tf.Tensor4D;
-      }
-      return projectLinf(x.sub(upd), x0, o.eps) as tf.Tensor4D;
-    });
+    let next: tf.Tensor4D;
+    if (o.optimizer === 'sign') {
+      next = tf.tidy(() => projectLinf(x.sub(grad.sign().mul(o.lr)), x0, o.eps) as tf.Tensor4D);
+    } else {
+      // Adam + projection: one fused kernel where the addon runs, the same bits as the ops
+      const [xn, m2, v2] = pixelAdamStep(x, grad, m, v, x0, step, { lr: o.lr, b1, b2, epsAdam, eps: o.eps });
+      tf.dispose([m, v].filter((t): t is tf.Tensor => t !== null));
+      [m, v] = [m2, v2];
+      next = xn as tf.Tensor4D;
+    }
     x.dispose();
     grad.dispose();
     x = next;
     if (o.onLog && (step % logEvery === 0 || step === o.steps || step === 1)) o.onLog(step, value.dataSync()[0] as number);
     value.dispose();
   }
-  tf.dispose([m, v]);
+  tf.dispose([m, v].filter((t): t is tf.Tensor => t !== null));
   return x;
 }

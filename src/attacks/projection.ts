@@ -15,10 +15,8 @@ export function budgetToEps(budget: number): number {
   return budget / 255;
 }
 
-/** Project `x` into the L_inf ball of radius eps around x0 and into [0,1]. */
-export function projectLinf(x: tf.Tensor, x0: tf.Tensor, eps: number): tf.Tensor {
-  return tf.tidy(() => tf.minimum(tf.maximum(x, x0.sub(eps)), x0.add(eps)).clipByValue(0, 1));
-}
+/** Project `x` into the L_inf ball of radius eps around x0 and into [0,1] (defined beside the fused step that repeats it). */
+export { projectLinf } from '../core/kernels/pixel_adam.js';
 
 /** Host-side projection (same rule as projectLinf), returning a new array. */
 export function projectLinfArray(x: Float32Array, x0: Float32Array, eps: number): Float32Array {

@@ -12,6 +12,7 @@ import { gatherConfig } from './gather.js';
 import { registerGatherGradient } from './gather_grad.js';
 import { nativeAddon } from './native.js';
 import { registerNativeKernels } from './native_kernels.js';
+import { registerReluGradient } from './relu_grad.js';
 import { registerSharingKernels } from './share.js';
 import { splitVConfig } from './split.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
@@ -48,7 +49,10 @@ export function registerMissingWasmKernels(): void {
     replace(splitVConfig);
   }
   const addon = nativeAddon();
-  if (addon) registerNativeKernels(addon);
+  if (addon) {
+    registerNativeKernels(addon);
+    registerReluGradient(addon);
+  }
   if (fastKernelsEnabled()) registerSharingKernels();
 }
 

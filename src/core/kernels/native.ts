@@ -28,6 +28,8 @@ export interface NativeAddon {
   /** dims Int32Array [rank, shape, outStrides (0 = summed over)]; out /= divisor. */
   reduceSum(x: Float32Array, out: Float32Array, dims: Int32Array, outSize: number, divisor: number): void;
   copy(src: Float32Array, dst: Float32Array): void;
+  /** tf.concat: out[b] = [src0[b], src1[b], ...], src i's rows of inner[i] elements, b < outer (1 to 13 inputs). */
+  concat(out: Float32Array, outer: number, inner: Int32Array, ...srcs: Float32Array[]): void;
   /** tf.gather rows: x [batch, outer, dim, slice], idx [batch, nIdx] -> out [batch, outer, nIdx, slice]; throws on a bad index. */
   gather(x: Float32Array, idx: Int32Array, out: Float32Array, batch: number, outer: number, dim: number, nIdx: number, slice: number): void;
   /** tf.image.cropAndResize, bilinear, crops of at least 2 x 2 (tfjs-wasm's float32 arithmetic); throws on a bad box index. */
@@ -56,6 +58,14 @@ export interface NativeAddon {
   avgPool(x: Float32Array, y: Float32Array, params: Int32Array): void;
   /** Its gradient: dx = sum of dy over the windows holding each pixel / (kh*kw). */
   avgPoolGrad(dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /**
+   * The pixel attacks' Adam step + L-inf projection fused (./pixel_adam.ts); m, v null on the first
+   * step; scalars [b1, 1-b1, b2, 1-b2, 1-b1^t, 1-b2^t, epsAdam, lr, eps] as float32.
+   */
+  pixelAdam(
+    x: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, x0: Float32Array,
+    ox: Float32Array, om: Float32Array, ov: Float32Array, scalars: Float32Array,
+  ): void;
   /** Threads for later calls; returns the count in effect (1 when built without OpenMP). */
   setThreads(n: number): number;
   /** Compiler, vector ISA and threading of the build, e.g. "g++ 12.2, avx2, openmp". */
