@@ -257,32 +257,40 @@ napi_value Copy(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
-// concat(out, outer, inner Int32Array, src0, src1, ...): tf.concat's block copies (any 4-byte
-// dtype, viewed as Float32Array); out holds outer x sum(inner) elements.
-napi_value Concat(napi_env env, napi_callback_info info) {
+// Block copies between one matrix of rows [run 0 | run 1 | ...] (`whole`) and the runs' own
+// arrays (`parts`, 1 to 13), args (whole, outer, inner Int32Array, part0, part1, ...).
+// concat: the parts into whole (tf.concat, any 4-byte dtype); split: whole into the parts (SplitV).
+napi_value BlockCopy(napi_env env, napi_callback_info info, bool toWhole) {
   Args a(env, info);
-  constexpr int kMaxIn = 13;
-  const int nIn = static_cast<int>(a.argc) - 3;
-  if (nIn < 1 || nIn > kMaxIn) {
-    a.fail("concat takes out, outer, inner and 1 to 13 inputs");
+  constexpr int kMaxParts = 13;
+  const int nParts = static_cast<int>(a.argc) - 3;
+  const char* name = toWhole ? "concat" : "split";
+  if (nParts < 1 || nParts > kMaxParts) {
+    a.fail(std::string(name) + " takes the whole, outer, inner and 1 to 13 parts");
     return undef(env);
   }
   const long outer = static_cast<long>(a.num(1));
-  const int* in32 = a.i32(2, nIn);
-  if (a.ok && outer < 0) a.fail("concat: negative outer size");
+  const int* in32 = a.i32(2, nParts);
+  if (a.ok && outer < 0) a.fail(std::string(name) + ": negative outer size");
   if (!a.ok) return undef(env);
-  long inner[kMaxIn], row = 0;
-  const float* srcs[kMaxIn];
-  for (int i = 0; i < nIn; i++) {
+  long inner[kMaxParts], row = 0;
+  float* parts[kMaxParts];
+  for (int i = 0; i < nParts; i++) {
     inner[i] = in32[i];
-    if (inner[i] < 0) a.fail("concat: negative inner size");
+    if (inner[i] < 0) a.fail(std::string(name) + ": negative inner size");
     row += inner[i];
-    srcs[i] = a.f32(3 + i, outer * inner[i]);
+    parts[i] = a.f32(3 + i, outer * inner[i]);
   }
-  float* out = a.f32(0, outer * row);
-  if (a.ok) auv::concat(outer, nIn, srcs, inner, out, gThreads);
+  float* whole = a.f32(0, outer * row);
+  if (!a.ok) return undef(env);
+  if (toWhole)
+    auv::concat(outer, nParts, parts, inner, whole, gThreads);
+  else
+    auv::split(outer, nParts, whole, inner, parts, gThreads);
   return undef(env);
 }
+napi_value Concat(napi_env env, napi_callback_info info) { return BlockCopy(env, info, true); }
+napi_value Split(napi_env env, napi_callback_info info) { return BlockCopy(env, info, false); }
 
 // params Int32Array [n, hw, c, groups, silu]; false (and a thrown error) if malformed.
 bool gnShape(Args& a, size_t i, long* p) {
@@ -581,6 +589,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pixelAdam", nullptr, PixelAdam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"concat", nullptr, Concat, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"split", nullptr, Split, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"buildInfo", nullptr, BuildInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

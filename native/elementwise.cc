@@ -220,4 +220,20 @@ void concat(long outer, int nIn, const float* const* srcs, const long* inner, fl
   }
 }
 
+// tf.split as block copies, the inverse of concat: each of `outer` rows of src is cut into runs of
+// inner[i] elements, run i to dsts[i].
+void split(long outer, int nOut, const float* src, const long* inner, float* const* dsts, int threads) {
+  long row = 0;
+  for (int i = 0; i < nOut; i++) row += inner[i];
+  const int nt = outer * row >= (1L << 18) ? std::max(1, threads) : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (long b = 0; b < outer; b++) {
+    const float* s = src + b * row;
+    for (int i = 0; i < nOut; i++) {
+      std::memcpy(dsts[i] + b * inner[i], s, inner[i] * sizeof(float));
+      s += inner[i];
+    }
+  }
+}
+
 }  // namespace auv

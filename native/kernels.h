@@ -61,6 +61,8 @@ void copy(long n, const float* src, float* dst, int threads);
 
 // out[b] = [srcs[0][b], ..., srcs[nIn-1][b]] for b < outer, srcs[i][b] being inner[i] elements.
 void concat(long outer, int nIn, const float* const* srcs, const long* inner, float* out, int threads);
+// The inverse: row b of src (sum of inner elements) cut into runs, run i to dsts[i] + b * inner[i].
+void split(long outer, int nOut, const float* src, const long* inner, float* const* dsts, int threads);
 
 // GroupNorm over NHWC x viewed as [n, hw, c] with `groups` groups of c/groups channels (biased
 // variance, two passes in double), then y = xhat * gamma + beta, then y * sigmoid(y) if silu.

@@ -30,6 +30,8 @@ export interface NativeAddon {
   copy(src: Float32Array, dst: Float32Array): void;
   /** tf.concat: out[b] = [src0[b], src1[b], ...], src i's rows of inner[i] elements, b < outer (1 to 13 inputs). */
   concat(out: Float32Array, outer: number, inner: Int32Array, ...srcs: Float32Array[]): void;
+  /** The inverse (SplitV): src[b] cut into runs of inner[i] elements, run i to dsts[i][b] (1 to 13 outputs). */
+  split(src: Float32Array, outer: number, inner: Int32Array, ...dsts: Float32Array[]): void;
   /** tf.gather rows: x [batch, outer, dim, slice], idx [batch, nIdx] -> out [batch, outer, nIdx, slice]; throws on a bad index. */
   gather(x: Float32Array, idx: Int32Array, out: Float32Array, batch: number, outer: number, dim: number, nIdx: number, slice: number): void;
   /** tf.image.cropAndResize, bilinear, crops of at least 2 x 2 (tfjs-wasm's float32 arithmetic); throws on a bad box index. */

@@ -1,6 +1,6 @@
 /**
  * wasm kernels that run in the native addon (./native.ts): Conv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter, BatchMatMul, TopK, GatherV2, UnsortedSegmentSum, CropAndResize, AvgPool, AvgPoolGrad and Concat here, broadcasting arithmetic and Sum / Mean in
+ * Conv2DBackpropFilter, BatchMatMul, TopK, GatherV2, UnsortedSegmentSum, CropAndResize, AvgPool, AvgPoolGrad, Concat and SplitV here, broadcasting arithmetic and Sum / Mean in
  * ./native_elementwise.ts. Each replaces the kernel registered before it and falls
  * back to that one for what the addon does not cover (NCHW, non-float32, empty tensors,
  * batch broadcasting other than one-against-many). Inputs and outputs stay on the wasm heap: the
@@ -220,6 +220,12 @@ function avgPoolGrad(addon: NativeAddon): NativeFunc {
   };
 }
 
+/** A float32 or int32 tensor's heap bytes as a Float32Array (for copies; after every allocation: a heap growth detaches older views). */
+function view(be: WasmBackend, t: Info): Float32Array {
+  const a = be.typedArrayFromHeap(t);
+  return a instanceof Float32Array ? a : new Float32Array(a.buffer, a.byteOffset, a.length);
+}
+
 /**
  * Concat as block copies in the addon (float32 or int32: a copy keeps every bit). tfjs-wasm copies
  * one row of each input at a time through a subarray view (~0.7 ms for the scores' [2000,32] x 2).
@@ -237,13 +243,25 @@ function concat(addon: NativeAddon): NativeFunc {
     const outer = tf.util.sizeFromShape(outShape.slice(0, axis));
     const inner = Int32Array.from(ins, (t) => tf.util.sizeFromShape(t.shape.slice(axis)));
     const out = be.makeOutput(outShape, dtype);
-    // Views after the allocation (a heap growth detaches older views), as Float32Array.
-    const view = (t: Info) => {
-      const a = be.typedArrayFromHeap(t);
-      return a instanceof Float32Array ? a : new Float32Array(a.buffer, a.byteOffset, a.length);
-    };
-    addon.concat(view(out), outer, inner, ...ins.map(view));
+    addon.concat(view(be, out), outer, inner, ...ins.map((t) => view(be, t)));
     return out;
+  };
+}
+
+/** SplitV as block copies in the addon (the inverse of concat above; ./split.ts is its fallback). */
+function splitV(addon: NativeAddon): NativeFunc {
+  return (be, { x }, attrs) => {
+    if (!x || (x.dtype !== 'float32' && x.dtype !== 'int32') || tf.util.sizeFromShape(x.shape) === 0) return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number | number[], axis);
+    if (sizes.length > 13) return null;
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
+    const after = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+    const outs = sizes.map((s) => be.makeOutput(x.shape.map((d, k) => (k === axis ? s : d)), x.dtype));
+    const parts = outs.filter((_, i) => sizes[i]! > 0);
+    const inner = Int32Array.from(sizes.filter((s) => s > 0), (s) => s * after);
+    addon.split(view(be, x), outer, inner, ...parts.map((t) => view(be, t)));
+    return outs;
   };
 }
 
@@ -260,6 +278,7 @@ export const NATIVE_KERNELS: Record<string, (addon: NativeAddon) => NativeFunc> 
   AvgPool: avgPool,
   AvgPoolGrad: avgPoolGrad,
   Concat: concat,
+  SplitV: splitV,
   ...NATIVE_ELEMENTWISE,
 };
 
