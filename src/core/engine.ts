@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from './errors.js';
 import { registerMissingWasmKernels } from './kernels/index.js';
+import { nativeAddon } from './kernels/native.js';
 import { enableWasmThreads, requestedWasmThreads, wasmThreadsInitialised } from './kernels/threads.js';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -30,7 +31,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
   if (wanted === 'wasm') {
     registerMissingWasmKernels();
     // Threads take effect only if the wasm backend has not initialised yet (first call).
-    if (!wasmStarted) enableWasmThreads(requestedWasmThreads());
+    if (!wasmStarted) enableWasmThreads(requestedWasmThreads(nativeAddon() !== null));
     wasmStarted = true;
   }
   const ok = await tf.setBackend(wanted);

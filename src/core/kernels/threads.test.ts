@@ -44,6 +44,23 @@ describe('wasm threads', () => {
     expect(Math.abs(two.sum - one.sum)).toBeLessThanOrEqual(1e-4 * Math.abs(one.sum));
   });
 
+  it('defaults to one thread where the native addon runs, unless AUV_WASM_THREADS says otherwise', () => {
+    const saved = process.env.AUV_WASM_THREADS;
+    const savedVitest = process.env.VITEST;
+    try {
+      delete process.env.AUV_WASM_THREADS;
+      delete process.env.VITEST;
+      expect(requestedWasmThreads(true)).toBe(1);
+      expect(requestedWasmThreads(false)).toBe(os.cpus().length);
+      process.env.AUV_WASM_THREADS = '2';
+      expect(requestedWasmThreads(true)).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.AUV_WASM_THREADS;
+      else process.env.AUV_WASM_THREADS = saved;
+      if (savedVitest !== undefined) process.env.VITEST = savedVitest;
+    }
+  });
+
   it('rejects a malformed AUV_WASM_THREADS', () => {
     const saved = process.env.AUV_WASM_THREADS;
     process.env.AUV_WASM_THREADS = 'many';

@@ -21,11 +21,15 @@ let enabled = 0;
 /**
  * Threads asked for by AUV_WASM_THREADS (0 or 1 = single-threaded). Default: all cores, except
  * under vitest, which already runs test files in parallel processes (threads there only
- * oversubscribe the cores: the core tests took ~30% longer).
+ * oversubscribe the cores: the core tests took ~30% longer), and except where the native addon
+ * runs (`native`): then the heavy kernels use the addon's OpenMP threads, and a second pool
+ * (XNNPACK's workers spin after each op it threads) only competes with them for the cores:
+ * the attack step's Softmax, Sigmoid and small matMuls stalled up to ~2 ms per call. The same
+ * values either way (XNNPACK splits work by rows, not along a sum).
  */
-export function requestedWasmThreads(): number {
+export function requestedWasmThreads(native = false): number {
   const raw = process.env.AUV_WASM_THREADS;
-  if (raw === undefined || raw === '') return process.env.VITEST ? 1 : os.cpus().length;
+  if (raw === undefined || raw === '') return process.env.VITEST || native ? 1 : os.cpus().length;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`AUV_WASM_THREADS must be a non-negative integer, got '${raw}'`);
   return n;
