@@ -115,26 +115,41 @@ inline void interleave6(const float* const* src, long c0, long n, float* d) {
 }
 
 // A = cols [pixels, KH*KW*CI] (the forward convolution): MR pixels per strip, k walked by
-// filter tap, each tap a run of CI contiguous input channels per pixel.
+// filter tap, each tap a run of CI contiguous input channels per pixel. The taps are walked by
+// counters and each row's top-left input position is computed once per strip (no divisions per tap).
 void packColsRows(const void* ctx, long i0, long mc, long p0, long kc, float* buf) {
   constexpr int MR = kGemmMR;
   const ImplicitCols& q = *static_cast<const ImplicitCols*>(ctx);
   const ConvShape& s = *q.s;
+  const long tap0 = p0 / s.ci, cfirst = p0 % s.ci;
+  PixelPos pos(s, i0);
   for (long t = 0; t < mc; t += MR) {
     float* dst = buf + t * kc;
     const long mr = std::min<long>(MR, mc - t);
-    PixelPos pos(s, i0 + t);
-    PixelPos rows[MR] = {pos, pos, pos, pos, pos, pos};
-    for (long r = 1; r < mr; r++) (rows[r] = rows[r - 1]).next(s);
-    for (long k = p0; k < p0 + kc;) {
-      const long tap = k / s.ci, c0 = k % s.ci, len = std::min(s.ci - c0, p0 + kc - k);
+    const float* img[MR];
+    long ih0[MR], iw0[MR];
+    for (int r = 0; r < MR; r++) {
+      img[r] = nullptr;
+      ih0[r] = iw0[r] = 0;
+      if (r >= mr) continue;
+      img[r] = q.x + pos.img * s.h * s.w * s.ci;
+      ih0[r] = pos.oh * s.sh - s.pt;
+      iw0[r] = pos.ow * s.sw - s.pl;
+      pos.next(s);
+    }
+    long kh = tap0 / s.kw, kw = tap0 % s.kw, c0 = cfirst;
+    for (long k = 0; k < kc;) {
+      const long len = std::min(s.ci - c0, kc - k);
       const float* src[MR];
       for (int r = 0; r < MR; r++) {
-        const float* p = r < mr ? rows[r].at(s, q.x, tap / s.kw, tap % s.kw) : nullptr;
-        src[r] = p ? p : q.zeros;
+        const long ih = ih0[r] + kh * s.dh, iw = iw0[r] + kw * s.dw;
+        const bool in = img[r] && ih >= 0 && ih < s.h && iw >= 0 && iw < s.w;
+        src[r] = in ? img[r] + (ih * s.w + iw) * s.ci : q.zeros;
       }
-      interleave6(src, c0, len, dst + (k - p0) * MR);
+      interleave6(src, c0, len, dst + k * MR);
       k += len;
+      c0 = 0;
+      if (++kw == s.kw) kw = 0, kh++;
     }
   }
 }
