@@ -14,7 +14,7 @@ import { nativeAddon } from './native.js';
 import { registerNativeKernels } from './native_kernels.js';
 import { registerReluGradient } from './relu_grad.js';
 import { registerSharingKernels } from './share.js';
-import { splitVConfig } from './split.js';
+import { splitVConfig, unpackConfig } from './split.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 
 let registered = false;
@@ -28,7 +28,7 @@ function replace(cfg: tf.KernelConfig): void {
  * Register every missing wasm kernel once (call before the wasm backend is set). The speed
  * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul, the
  * copy-free Identity / same-dtype Cast / no-op Transpose of ./share.ts, the one-kernel gather
- * gradient of ./gather_grad.ts, SplitV as block copies) can be
+ * gradient of ./gather_grad.ts, SplitV and Unpack as block copies) can be
  * switched off with AUV_WASM_FAST=0, for before/after benchmarks. Where the native addon is
  * built and not switched off (AUV_NATIVE, see ./native.ts), convolution and matMul then run in
  * it, each falling back to the kernel registered here for what it does not cover.
@@ -47,6 +47,7 @@ export function registerMissingWasmKernels(): void {
     overrideMatMulKernel('_FusedMatMul');
     registerGatherGradient();
     replace(splitVConfig);
+    replace(unpackConfig);
   }
   const addon = nativeAddon();
   if (addon) {
