@@ -1,5 +1,6 @@
 // Image kernels of the auv_native addon (written for this project).
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
 
@@ -21,6 +22,19 @@ __attribute__((optimize("fp-contract=off"))) void cropAndResize(long batch, long
     const float ws = (x2 - x1) * wm1 / static_cast<float>(cw - 1);
     const float* img = image + boxInd[b] * H * W * C;
     float* o = out + b * perBox;
+    // Per output column: the input columns and weight (the same for every row of the box).
+    std::vector<long> lxs(cw), rxs(cw);
+    std::vector<float> xls(cw);
+    std::vector<char> xin(cw);
+    for (long x = 0; x < cw; x++) {
+      const float c = x1 * wm1, d = static_cast<float>(x) * ws;
+      const float inx = c + d;
+      xin[x] = !(inx < 0.f || inx > wm1);
+      if (!xin[x]) continue;
+      lxs[x] = static_cast<long>(std::floor(inx));
+      rxs[x] = static_cast<long>(std::ceil(inx));
+      xls[x] = inx - static_cast<float>(lxs[x]);
+    }
     for (long y = 0; y < ch; y++) {
       const float a = y1 * hm1, bb = static_cast<float>(y) * hs;
       const float iny = a + bb;
@@ -34,15 +48,13 @@ __attribute__((optimize("fp-contract=off"))) void cropAndResize(long batch, long
       const float* top = img + ty * W * C;
       const float* bot = img + by * W * C;
       for (long x = 0; x < cw; x++) {
-        const float c = x1 * wm1, d = static_cast<float>(x) * ws;
-        const float inx = c + d;
         float* px = row + x * C;
-        if (inx < 0.f || inx > wm1) {
+        if (!xin[x]) {
           for (long k = 0; k < C; k++) px[k] = extrapolation;
           continue;
         }
-        const long lx = static_cast<long>(std::floor(inx)), rx = static_cast<long>(std::ceil(inx));
-        const float xl = inx - static_cast<float>(lx);
+        const long lx = lxs[x], rx = rxs[x];
+        const float xl = xls[x];
         for (long k = 0; k < C; k++) {
           const float tl = top[lx * C + k], tr = top[rx * C + k], bl = bot[lx * C + k], br = bot[rx * C + k];
           const float t = tl + (tr - tl) * xl;
