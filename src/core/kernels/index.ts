@@ -12,6 +12,7 @@ import { gatherConfig } from './gather.js';
 import { registerGatherGradient } from './gather_grad.js';
 import { nativeAddon } from './native.js';
 import { registerNativeKernels } from './native_kernels.js';
+import { registerReduceGradients } from './reduce_grad.js';
 import { registerReluGradient } from './relu_grad.js';
 import { registerSharingKernels } from './share.js';
 import { splitVConfig, unpackConfig } from './split.js';
@@ -28,7 +29,8 @@ function replace(cfg: tf.KernelConfig): void {
  * Register every missing wasm kernel once (call before the wasm backend is set). The speed
  * replacements of existing kernels (GatherV2, Conv2DBackpropInput, transposed matMul, the
  * copy-free Identity / same-dtype Cast / no-op Transpose of ./share.ts, the one-kernel gather
- * gradient of ./gather_grad.ts, SplitV and Unpack as block copies) can be
+ * gradient of ./gather_grad.ts, Sum / Mean gradients without tf.ones of ./reduce_grad.ts, SplitV
+ * and Unpack as block copies) can be
  * switched off with AUV_WASM_FAST=0, for before/after benchmarks. Where the native addon is
  * built and not switched off (AUV_NATIVE, see ./native.ts), convolution and matMul then run in
  * it, each falling back to the kernel registered here for what it does not cover.
@@ -46,6 +48,7 @@ export function registerMissingWasmKernels(): void {
     overrideMatMulKernel('BatchMatMul');
     overrideMatMulKernel('_FusedMatMul');
     registerGatherGradient();
+    registerReduceGradients();
     replace(splitVConfig);
     replace(unpackConfig);
   }
