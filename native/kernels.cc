@@ -164,29 +164,36 @@ void packColsT(const void* ctx, long i0, long mc, long p0, long kc, float* buf) 
     float* dst = buf + t * kc;
     const long mr = std::min<long>(MR, mc - t), k0 = i0 + t, tap = k0 / s.ci, c0 = k0 % s.ci;
     if (mr == MR && c0 + MR <= s.ci) {
+      // The following full strips of the same tap (consecutive channels) go with it: each pixel's
+      // position is computed once and its channels read in one pass for all of them.
+      long g = 1;
+      while (t + (g + 1) * MR <= mc && c0 + (g + 1) * MR <= s.ci) g++;
       // Pixels in runs along an output row: one row test per run, the column test per pixel.
       const long kh = tap / s.kw, kw = tap % s.kw;
       PixelPos pos(s, p0);
       for (long p = 0; p < kc;) {
         const long run = std::min(kc - p, s.ow - pos.ow);
         const long ih = pos.oh * s.sh - s.pt + kh * s.dh;
-        float* d = dst + p * MR;
         if (ih < 0 || ih >= s.h) {
-          std::memset(d, 0, run * MR * sizeof(float));
+          for (long m = 0; m < g; m++) std::memset(dst + m * MR * kc + p * MR, 0, run * MR * sizeof(float));
         } else {
           const float* row = q.x + (pos.img * s.h + ih) * s.w * s.ci + c0;
           long iw = pos.ow * s.sw - s.pl + kw * s.dw;
-          for (long j = 0; j < run; j++, iw += s.sw, d += MR) {
-            if (iw < 0 || iw >= s.w)
-              std::memset(d, 0, MR * sizeof(float));
-            else
-              std::memcpy(d, row + iw * s.ci, MR * sizeof(float));
+          for (long j = 0; j < run; j++, iw += s.sw) {
+            float* d = dst + (p + j) * MR;
+            if (iw < 0 || iw >= s.w) {
+              for (long m = 0; m < g; m++) std::memset(d + m * MR * kc, 0, MR * sizeof(float));
+            } else {
+              const float* src = row + iw * s.ci;
+              for (long m = 0; m < g; m++) std::memcpy(d + m * MR * kc, src + m * MR, MR * sizeof(float));
+            }
           }
         }
         p += run;
         pos.ow += run - 1;
         pos.next(s);
       }
+      t += (g - 1) * MR;
       continue;
     }
     // A strip across filter taps (CI not a multiple of MR): per pixel, one run of channels per tap.
