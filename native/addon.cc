@@ -283,10 +283,7 @@ napi_value BlockCopy(napi_env env, napi_callback_info info, bool toWhole) {
   }
   float* whole = a.f32(0, outer * row);
   if (!a.ok) return undef(env);
-  if (toWhole)
-    auv::concat(outer, nParts, parts, inner, whole, gThreads);
-  else
-    auv::split(outer, nParts, whole, inner, parts, gThreads);
+  auv::blockCopy(outer, nParts, whole, parts, inner, toWhole, gThreads);
   return undef(env);
 }
 napi_value Concat(napi_env env, napi_callback_info info) { return BlockCopy(env, info, true); }

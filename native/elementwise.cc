@@ -205,33 +205,23 @@ void copy(long n, const float* src, float* dst, int threads) {
   }
 }
 
-// tf.concat as block copies: for each of `outer` rows, input i's run of inner[i] elements in order.
-void concat(long outer, int nIn, const float* const* srcs, const long* inner, float* out, int threads) {
+// tf.concat (toWhole) and its inverse SplitV as block copies: row b of `whole` is the parts' runs
+// of inner[i] elements in order, part i's run b at parts[i] + b * inner[i].
+void blockCopy(long outer, int nParts, float* whole, float* const* parts, const long* inner, bool toWhole,
+               int threads) {
   long row = 0;
-  for (int i = 0; i < nIn; i++) row += inner[i];
+  for (int i = 0; i < nParts; i++) row += inner[i];
   const int nt = outer * row >= (1L << 18) ? std::max(1, threads) : 1;
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
   for (long b = 0; b < outer; b++) {
-    float* o = out + b * row;
-    for (int i = 0; i < nIn; i++) {
-      std::memcpy(o, srcs[i] + b * inner[i], inner[i] * sizeof(float));
-      o += inner[i];
-    }
-  }
-}
-
-// tf.split as block copies, the inverse of concat: each of `outer` rows of src is cut into runs of
-// inner[i] elements, run i to dsts[i].
-void split(long outer, int nOut, const float* src, const long* inner, float* const* dsts, int threads) {
-  long row = 0;
-  for (int i = 0; i < nOut; i++) row += inner[i];
-  const int nt = outer * row >= (1L << 18) ? std::max(1, threads) : 1;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-  for (long b = 0; b < outer; b++) {
-    const float* s = src + b * row;
-    for (int i = 0; i < nOut; i++) {
-      std::memcpy(dsts[i] + b * inner[i], s, inner[i] * sizeof(float));
-      s += inner[i];
+    float* w = whole + b * row;
+    for (int i = 0; i < nParts; i++) {
+      float* part = parts[i] + b * inner[i];
+      if (toWhole)
+        std::memcpy(w, part, inner[i] * sizeof(float));
+      else
+        std::memcpy(part, w, inner[i] * sizeof(float));
+      w += inner[i];
     }
   }
 }

@@ -59,10 +59,11 @@ void unary(int op, long n, const float* x, float* out, float lo, float hi, int t
 // dst[i] = src[i], i < n (no overlap).
 void copy(long n, const float* src, float* dst, int threads);
 
-// out[b] = [srcs[0][b], ..., srcs[nIn-1][b]] for b < outer, srcs[i][b] being inner[i] elements.
-void concat(long outer, int nIn, const float* const* srcs, const long* inner, float* out, int threads);
-// The inverse: row b of src (sum of inner elements) cut into runs, run i to dsts[i] + b * inner[i].
-void split(long outer, int nOut, const float* src, const long* inner, float* const* dsts, int threads);
+// Row b < outer of `whole` = [parts[0] run b, ..., parts[nParts-1] run b], part i's run b being the
+// inner[i] elements at parts[i] + b * inner[i]: toWhole copies the parts into whole (tf.concat),
+// otherwise whole into the parts (SplitV).
+void blockCopy(long outer, int nParts, float* whole, float* const* parts, const long* inner, bool toWhole,
+               int threads);
 
 // GroupNorm over NHWC x viewed as [n, hw, c] with `groups` groups of c/groups channels (biased
 // variance, two passes in double), then y = xhat * gamma + beta, then y * sigmoid(y) if silu.
